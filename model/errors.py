@@ -1,0 +1,96 @@
+"""Turn configuration mistakes into one-line messages that name the key and what is allowed.
+
+Hydra and OmegaConf report a misspelt key, an unknown preset or a wrong type as multi-line
+exceptions; :func:`explain` rewrites each into a :class:`ConfigError`. Anything that is not a
+user's configuration mistake is returned as ``None`` so that real bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException, ValidationError
+
+
+class ConfigError(ValueError):
+    """A user-facing configuration mistake; ``str()`` is one line that names the key."""
+
+    def __init__(self, key: str, message: str):
+        self.key = key
+        super().__init__(message)
+
+    @classmethod
+    def bad_value(cls, key: str, value: object, allowed: str) -> ConfigError:
+        """``key=value is not allowed; expected <allowed>``."""
+        return cls(key, f"{key}={value!r} is not allowed; expected {allowed}")
+
+
+def one_of(options: list[str] | tuple[str, ...]) -> str:
+    """How to say a list of allowed values."""
+    return "one of: " + ", ".join(options)
+
+
+def unknown_key(full_key: str) -> ConfigError:
+    """A key that is not in the schema: name the keys that exist beside it."""
+    from model.config import CogovConfig
+
+    parent, _, leaf = full_key.rpartition(".")
+    schema = OmegaConf.structured(CogovConfig)
+    node = OmegaConf.select(schema, parent) if parent else schema
+    if node is None and parent:
+        return unknown_key(parent)
+    if not OmegaConf.is_dict(node):
+        return ConfigError(full_key, f"unknown key {full_key}")
+    keys = sorted(str(k) for k in node)
+    where = f"keys of {parent}" if parent else "top-level keys"
+    guess = difflib.get_close_matches(leaf, keys, n=1)
+    hint = f"; did you mean {parent + '.' if parent else ''}{guess[0]}?" if guess else ""
+    return ConfigError(full_key, f"unknown key {full_key}{hint} ({where}: {', '.join(keys)})")
+
+
+_TYPE_WORDS = {"Integer": "an integer", "Float": "a number", "Boolean": "true or false"}
+
+
+def _bad_type(error: ValidationError, override: str | None) -> ConfigError:
+    key = str(getattr(error, "full_key", "") or "")
+    value = override.partition("=")[2] if override else getattr(error, "value", "?")
+    text = str(error).splitlines()[0]
+    enum_values = re.search(r"expected one of \[([^\]]*)\]", text)
+    if enum_values:
+        allowed = one_of([v.strip() for v in enum_values.group(1).split(",")])
+    else:
+        wanted = re.search(r"converted to (\w+)", text)
+        allowed = _TYPE_WORDS.get(wanted.group(1), wanted.group(1)) if wanted else text
+        if "valid bool" in text:
+            allowed = _TYPE_WORDS["Boolean"]
+    return ConfigError.bad_value(key, value, allowed)
+
+
+def explain(error: BaseException) -> ConfigError | None:
+    """The one-line :class:`ConfigError` for a user's configuration mistake, else ``None``."""
+    if isinstance(error, ConfigError):
+        return error
+    if isinstance(error, MissingConfigException) and error.missing_cfg_file:
+        group, _, choice = error.missing_cfg_file.rpartition("/")
+        if group and error.options:
+            return ConfigError.bad_value(group, choice, one_of(list(error.options)))
+        return ConfigError(error.missing_cfg_file, f"cannot find config {error.missing_cfg_file}")
+    if isinstance(error, OverrideParseException):
+        return ConfigError(error.override, f"cannot parse override {error.override!r}")
+    if isinstance(error, ConfigCompositionException):
+        cause = error.__cause__
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        override = re.search(r"(?:override|merging override) '?([^'\s]+)'?", first_line)
+        if isinstance(cause, ValidationError):
+            return _bad_type(cause, override.group(1) if override else None)
+        if isinstance(cause, OmegaConfBaseException) and getattr(cause, "full_key", None):
+            return unknown_key(str(cause.full_key))
+        if override:
+            return unknown_key(override.group(1).partition("=")[0])
+        return ConfigError("config", first_line)
+    if isinstance(error, ValidationError) and getattr(error, "full_key", None):
+        return _bad_type(error, None)
+    return None
