@@ -1,0 +1,128 @@
+"""Space: the household grid, its partition into communities and grid units, and the social network.
+
+Residents are indexed ``i = x * height + y``, the order in which Mesa creates grid cells, so
+array kernels and Mesa cells refer to the same household by the same number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import networkx as nx
+import numpy as np
+
+from model.config import WorldConfig
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """The von Neumann lattice as arrays: ``neighbours[i]`` padded with -1 to width 4."""
+
+    neighbours: np.ndarray  # (N, 4) int64, -1 where a border cell has fewer neighbours
+    degree: np.ndarray  # (N,) int64, 4 on a torus, 2..4 otherwise
+
+    @property
+    def size(self) -> int:
+        """Number of cells (households), N."""
+        return len(self.degree)
+
+
+def von_neumann_lattice(width: int, height: int, torus: bool) -> Lattice:
+    """Neighbour index arrays of a ``width x height`` von Neumann grid (same topology as
+    Mesa's ``OrthogonalVonNeumannGrid``)."""
+    x, y = np.divmod(np.arange(width * height), height)
+    columns = []
+    for dx, dy in ((-1, 0), (0, -1), (0, 1), (1, 0)):
+        nx_, ny_ = x + dx, y + dy
+        if torus:
+            nx_, ny_ = nx_ % width, ny_ % height
+            valid = np.ones_like(x, dtype=bool)
+        else:
+            valid = (nx_ >= 0) & (nx_ < width) & (ny_ >= 0) & (ny_ < height)
+        columns.append(np.where(valid, nx_ * height + ny_, -1))
+    table = np.stack(columns, axis=1)
+    # Push the -1 paddings to the right so that neighbours[i, :degree[i]] are the neighbours.
+    order = np.argsort(table < 0, axis=1, kind="stable")
+    table = np.take_along_axis(table, order, axis=1)
+    return Lattice(neighbours=table, degree=(table >= 0).sum(axis=1))
+
+
+def partition_axis(length: int, parts: int) -> np.ndarray:
+    """Block index (0..parts-1) of each coordinate 0..length-1, blocks as equal as possible."""
+    return np.arange(length) * parts // length
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Communities (社区) and grid units (网格) as per-household labels."""
+
+    community: np.ndarray  # (N,) community id, 0..n_communities-1
+    grid_unit: np.ndarray  # (N,) grid-unit id, 0..n_grid_units-1, nested in communities
+    unit_community: np.ndarray  # (n_grid_units,) the community of each grid unit
+    n_communities: int
+
+    @property
+    def n_grid_units(self) -> int:
+        return len(self.unit_community)
+
+
+def partition(world: WorldConfig) -> Partition:
+    """Cut the grid into ``n x n`` communities, and each community into grid units of about
+    ``grid_unit_side**2`` households (whole blocks, so units never straddle communities)."""
+    n = world.communities_per_side
+    cx = partition_axis(world.width, n)
+    cy = partition_axis(world.height, n)
+    x, y = np.divmod(np.arange(world.width * world.height), world.height)
+    community = cx[x] * n + cy[y]
+
+    unit = np.empty_like(community)
+    unit_community = []
+    for c in range(n * n):
+        members = np.flatnonzero(community == c)
+        lx = x[members] - x[members].min()
+        ly = y[members] - y[members].min()
+        ux = max(1, round((lx.max() + 1) / world.grid_unit_side))
+        uy = max(1, round((ly.max() + 1) / world.grid_unit_side))
+        local = partition_axis(lx.max() + 1, ux)[lx] * uy + partition_axis(ly.max() + 1, uy)[ly]
+        unit[members] = len(unit_community) + local
+        unit_community.extend([c] * (ux * uy))
+    return Partition(community, unit, np.asarray(unit_community), n * n)
+
+
+class SocialNetwork:
+    """Residents' ties: lattice neighbours plus long-range ties from small-world rewiring.
+
+    Each lattice tie ``(i, j)`` is, with probability ``rewiring``, replaced by ``(i, k)`` with
+    ``k`` uniform over all households (Watts-Strogatz rewiring on the 2-D lattice); self-loops
+    and duplicates are dropped. Stored as CSR arrays; :attr:`graph` gives a networkx view.
+    """
+
+    def __init__(self, lattice: Lattice, rewiring: float, rng: np.random.Generator):
+        n = lattice.size
+        source = np.repeat(np.arange(n), lattice.degree)
+        target = lattice.neighbours[lattice.neighbours >= 0]
+        keep = source < target  # each undirected lattice tie once
+        source, target = source[keep], target[keep]
+        rewire = rng.random(len(source)) < rewiring
+        target = np.where(rewire, rng.integers(0, n, size=len(source)), target)
+        pairs = np.sort(np.stack([source, target], axis=1), axis=1)
+        pairs = np.unique(pairs[pairs[:, 0] != pairs[:, 1]], axis=0)
+        self.edges = pairs  # (E, 2) undirected ties, each once
+        both = np.concatenate([pairs, pairs[:, ::-1]])
+        both = both[np.lexsort((both[:, 1], both[:, 0]))]
+        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(both[:, 0], minlength=n))])
+        self.indices = both[:, 1]
+        self.size = n
+
+    def neighbours_of(self, i: int) -> np.ndarray:
+        """Indices of resident ``i``'s social ties."""
+        return self.indices[self.indptr[i] : self.indptr[i + 1]]
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The network as a networkx graph (built on first use; nodes are resident indices)."""
+        graph = nx.Graph()
+        graph.add_nodes_from(range(self.size))
+        graph.add_edges_from(map(tuple, self.edges.tolist()))
+        return graph
