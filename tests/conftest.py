@@ -1,0 +1,32 @@
+"""Shared fixtures and settings for the cogov test suite."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from model import CoGovModel, load_config
+
+settings.register_profile(
+    "cogov", deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "cogov"))
+
+
+def build(*overrides: str) -> CoGovModel:
+    """A model composed exactly as ``uv run cogov <overrides>`` would compose it."""
+    return CoGovModel(load_config(*overrides))
+
+
+def small_game(size: int = 10, *extra: str) -> list[str]:
+    """Overrides for the canonical game on a small ``size x size`` torus, plus ``extra``."""
+    return ["structure=canonical_pgg", f"world.width={size}", f"world.height={size}", *extra]
+
+
+@pytest.fixture
+def tmp_cwd(tmp_path, monkeypatch):
+    """Run in an empty directory (Hydra writes its outputs relative to the cwd)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

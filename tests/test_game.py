@@ -1,0 +1,194 @@
+"""The resident core: the co-production game is the canonical spatial public goods game.
+
+Payoffs are checked against an independent numpy formula; the Fermi rule, the Monte Carlo
+step, absorbing states and the two institutional hooks (reward, synergy multiplier) are
+checked in both engines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agents.resident import fermi
+from model import kernels
+from tests.conftest import build, small_game
+
+ENGINES = ["agents", "fast"]
+
+
+def expected_payoffs(model) -> np.ndarray:
+    """P_i = sum over groups g containing i of r_g * n_c(g) / |g|, minus c per group and plus
+    the bonus if i co-produces; written with a dense adjacency matrix, independently of both
+    engines."""
+    n = model.population.size
+    members = np.eye(n, dtype=bool)  # members[g, i]: i belongs to the group centred on g
+    for i in range(n):
+        for j in model.lattice.neighbours[i, : model.lattice.degree[i]]:
+            members[i, j] = True
+    s = model.population.participating.astype(float)
+    n_c = members @ s
+    share = model.population.group_synergy * n_c / members.sum(axis=1)
+    groups_of_i = members.sum(axis=0)
+    return members.T.astype(float) @ share + s * (model.population.bonus - model.cost * groups_of_i)
+
+
+def kernel_payoffs(model) -> np.ndarray:
+    pop, lat = model.population, model.lattice
+    counts = kernels.co_producer_counts(pop.participating, lat.neighbours, lat.degree)
+    share = pop.group_synergy / (lat.degree + 1.0)
+    return np.array(
+        [
+            kernels._payoff(
+                i,
+                pop.participating,
+                lat.neighbours,
+                lat.degree,
+                share,
+                counts,
+                pop.bonus,
+                model.cost,
+            )
+            for i in range(pop.size)
+        ]
+    )
+
+
+@given(
+    seed=st.integers(0, 10_000),
+    torus=st.booleans(),
+    synergy=st.floats(0.5, 8),
+    cost=st.floats(0, 2),
+    reward=st.floats(0, 3),
+)
+def test_payoffs_follow_the_public_goods_formula(seed, torus, synergy, cost, reward):
+    model = build(
+        "world.width=6",
+        "world.height=5",
+        f"world.torus={torus}",
+        "world.communities_per_side=1",
+        f"seed={seed}",
+        f"residents.synergy={synergy}",
+        f"residents.cost={cost}",
+        f"residents.reward={reward}",
+    )
+    expected = expected_payoffs(model)
+    agent_payoffs = np.array([r.payoff() for r in model.resident_list])
+    np.testing.assert_allclose(agent_payoffs, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(kernel_payoffs(model), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_canonical_payoff_of_a_lone_cooperator():
+    """One co-producer among defectors on a torus: each of its 5 groups holds 1 co-producer,
+    so P = 5 * (r/5) - 5c = r - 5c, and each neighbour gets r/5 from two groups."""
+    model = build(*small_game(5, "residents.synergy=4", "residents.initial_participation=0"))
+    model.population.participating[12] = True  # the centre cell (2, 2)
+    assert model.resident_list[12].payoff() == pytest.approx(4 - 5)
+    neighbour = model.resident_list[12].cell.neighborhood.agents
+    assert all(r.payoff() == pytest.approx(2 * 4 / 5) for r in neighbour)
+
+
+def test_fermi_rule():
+    assert fermi(0.0, 0.5) == 0.5
+    assert fermi(-1.0, 0.5) == pytest.approx(1 / (1 + np.exp(-2)))
+    assert fermi(1.0, 0.5) < fermi(0.0, 0.5) < fermi(-1.0, 0.5)
+    assert fermi(1e6, 0.01) == 0.0  # no overflow
+    assert fermi(-1e6, 0.01) == 1.0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_one_step_is_one_monte_carlo_step(engine, monkeypatch):
+    model = build(*small_game(7), f"engine={engine}")
+    calls = []
+    if engine == "agents":
+        from agents.resident import Resident
+
+        original = Resident.imitate_neighbour
+        monkeypatch.setattr(
+            Resident,
+            "imitate_neighbour",
+            lambda self: (calls.append(self.index), original(self))[1],
+        )
+    else:
+        original = kernels.co_production_round
+        monkeypatch.setattr(
+            kernels,
+            "co_production_round",
+            lambda *args: (calls.extend([None] * args[7]), original(*args))[1],
+        )
+    model.step()
+    assert len(calls) == 49
+    if engine == "agents":
+        assert len(set(calls)) < 49  # drawn with replacement (random sequential updating)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_uniform_states_are_absorbing(engine, share):
+    model = build(*small_game(8, f"residents.initial_participation={share}"), f"engine={engine}")
+    model.run_for(20)
+    assert model.metrics["participation_rate"] == share
+
+
+def _final(*overrides: str, seed: int, steps: int) -> float:
+    model = build(*overrides, f"seed={seed}")
+    model.run_for(steps)
+    return model.metrics["participation_rate"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_reward_to_co_producers_raises_participation(engine):
+    """At r = 3.5 co-production dies out; a reward of 1.5 per day keeps it alive."""
+    base = [*small_game(16, "residents.synergy=3.5"), f"engine={engine}"]
+    without = np.mean([_final(*base, seed=s, steps=120) for s in range(3)])
+    rewarded = np.mean([_final(*base, "residents.reward=1.5", seed=s, steps=120) for s in range(3)])
+    assert without < 0.1
+    assert rewarded > without + 0.4
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_synergy_multiplier_acts_as_a_larger_r(engine):
+    """r = 4 with multiplier 1.25 is the same game as r = 5: identical trajectories."""
+    scaled = build(
+        *small_game(12, "residents.synergy=4", "residents.synergy_multiplier=1.25"),
+        f"engine={engine}",
+        "seed=7",
+    )
+    plain = build(*small_game(12, "residents.synergy=5"), f"engine={engine}", "seed=7")
+    scaled.run_for(30)
+    plain.run_for(30)
+    assert np.array_equal(scaled.population.participating, plain.population.participating)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hooks_switched_off_change_nothing(engine):
+    """Ablation: reward 0 and multiplier 1 reproduce the plain game exactly."""
+    hooked = build(
+        *small_game(12, "residents.reward=0", "residents.synergy_multiplier=1"),
+        f"engine={engine}",
+        "seed=3",
+    )
+    plain = build(*small_game(12), f"engine={engine}", "seed=3")
+    hooked.run_for(25)
+    plain.run_for(25)
+    assert np.array_equal(hooked.population.participating, plain.population.participating)
+
+
+def test_synergy_multiplier_raises_participation():
+    base = small_game(16, "residents.synergy=3.5")
+    plain = np.mean([_final(*base, seed=s, steps=120) for s in range(3)])
+    boosted = np.mean(
+        [_final(*base, "residents.synergy_multiplier=1.5", seed=s, steps=120) for s in range(3)]
+    )
+    assert boosted > plain + 0.4
+
+
+def test_resident_attributes_are_views_on_the_population_arrays():
+    model = build(*small_game(5))
+    resident = model.resident_list[3]
+    resident.participating = True
+    assert model.population.participating[3]
+    model.population.participating[3] = False
+    assert resident.participating is False

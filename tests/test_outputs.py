@@ -1,0 +1,65 @@
+"""One run writes summary.json and timeseries.parquet atomically into its Hydra run dir."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from experiments import run as run_module
+from model import load_config
+from model.config import config_hash
+
+
+def test_cli_run_writes_summary_and_timeseries(tmp_cwd):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.cli",
+            "structure=canonical_pgg",
+            "residents.synergy=4.5",
+            "steps=40",
+            "world.width=20",
+            "world.height=20",
+            "seed=3",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "participation_rate" in result.stdout
+    (summary_path,) = tmp_cwd.glob("outputs/runs/*/*/summary.json")
+    summary = json.loads(summary_path.read_text())
+    assert summary["seed"] == 3
+    assert summary["config"]["residents"]["synergy"] == 4.5
+    assert summary["config_hash"] == config_hash(
+        load_config(
+            "structure=canonical_pgg",
+            "residents.synergy=4.5",
+            "steps=40",
+            "world.width=20",
+            "world.height=20",
+        )
+    )
+    assert set(summary["versions"]) >= {"cogov", "mesa", "numpy", "python"}
+    assert 0.0 <= summary["metrics"]["participation_rate"] <= 1.0
+    series = pd.read_parquet(summary_path.parent / "timeseries.parquet")
+    assert list(series["step"]) == list(range(41))
+    assert series["participation_rate"].iloc[-1] == summary["metrics"]["participation_rate"]
+    assert not list(summary_path.parent.glob(".*.tmp"))
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    model = run_module.simulate(load_config("world.width=10", "world.height=10", "steps=3"))
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    with pytest.raises(OSError):
+        run_module.write_outputs(model, tmp_path)
+    assert list(tmp_path.iterdir()) == []
