@@ -8,7 +8,9 @@ ranges and names the key and the allowed values in one line.
 
 from __future__ import annotations
 
+import copy
 import enum
+import functools
 import hashlib
 import json
 import math
@@ -17,6 +19,7 @@ from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from omegaconf import MISSING as UNSET
 from omegaconf import DictConfig, OmegaConf
 
 from model.errors import ConfigError, explain, unknown_key
@@ -46,14 +49,24 @@ def _is_number(value: Any) -> bool:
 POSITIVE = Rule("a number > 0", lambda v: _is_number(v) and v > 0)
 NON_NEGATIVE = Rule("a number >= 0", lambda v: _is_number(v) and v >= 0)
 UNIT_INTERVAL = Rule("a number in [0, 1]", lambda v: _is_number(v) and 0 <= v <= 1)
+OPEN_UNIT = Rule("a number in (0, 1]", lambda v: _is_number(v) and 0 < v <= 1)
 POSITIVE_INT = Rule("an integer >= 1", lambda v: isinstance(v, int) and v >= 1)
 NON_NEGATIVE_INT = Rule("an integer >= 0", lambda v: isinstance(v, int) and v >= 0)
 ANY = Rule("any value", lambda v: True)
 
 
-def param(default: Any, rule: Rule, doc: str) -> Any:
-    """Declare a parameter: its default, its allowed range and a description with units."""
-    return field(default=default, metadata={"rule": rule, "doc": doc})
+def param(rule: Rule, doc: str) -> Any:
+    """Declare a parameter: its allowed range and a description with units.
+
+    Values come from the YAML presets in ``configs/`` (the single source of defaults); a preset
+    that leaves a parameter unset fails at composition.
+    """
+    return field(default=UNSET, metadata={"rule": rule, "doc": doc})
+
+
+def group(schema: type) -> Any:
+    """A nested config group."""
+    return field(default_factory=schema)
 
 
 class Engine(enum.Enum):
@@ -67,54 +80,202 @@ class Engine(enum.Enum):
 class WorldConfig:
     """Space: the grid of households, its communities (社区) and grid units (网格)."""
 
-    width: int = param(100, POSITIVE_INT, "grid cells along x; one household per cell")
-    height: int = param(100, POSITIVE_INT, "grid cells along y")
-    torus: bool = param(False, ANY, "wrap the grid edges (periodic boundaries)")
-    communities_per_side: int = param(
-        3, POSITIVE_INT, "communities (社区) per side: the grid is cut into n x n blocks"
-    )
-    grid_unit_side: int = param(
-        10, POSITIVE_INT, "target side of a grid unit (网格) in cells; ~side^2 households"
-    )
-    rewiring: float = param(
-        0.05, UNIT_INTERVAL, "probability that a lattice tie of the social network is rewired"
-    )
+    width: int = param(POSITIVE_INT, "grid cells along x; one household per cell")
+    height: int = param(POSITIVE_INT, "grid cells along y")
+    torus: bool = param(ANY, "wrap the grid edges (periodic boundaries)")
+    communities_per_side: int = param(POSITIVE_INT, "communities (社区) per side: n x n blocks")
+    grid_unit_side: int = param(POSITIVE_INT, "target side of a grid unit (网格), cells")
+    rewiring: float = param(UNIT_INTERVAL, "probability a lattice tie of the network is rewired")
 
 
 @dataclass
 class ResidentsConfig:
-    """Residents' co-production game (spatial public goods game with Fermi imitation)."""
+    """Residents: the co-production game, trust and satisfaction."""
 
-    synergy: float = param(4.5, POSITIVE, "r: multiplication factor of a co-production group")
-    noise: float = param(0.5, POSITIVE, "K: noise of the Fermi imitation rule (payoff units)")
-    cost: float = param(1.0, NON_NEGATIVE, "c: contribution per group by a co-producer")
-    initial_participation: float = param(
-        0.5, UNIT_INTERVAL, "share of residents co-producing at step 0"
+    synergy: float = param(POSITIVE, "r: multiplication factor of a co-production group")
+    noise: float = param(POSITIVE, "K: noise of the Fermi imitation rule, payoff units")
+    cost: float = param(NON_NEGATIVE, "c: contribution per group by a co-producer, payoff units")
+    initial_participation: float = param(UNIT_INTERVAL, "share co-producing at step 0")
+    reward: float = param(NON_NEGATIVE, "payoff added to each co-producer per day")
+    synergy_multiplier: float = param(POSITIVE, "factor on r in every group (1 = none)")
+    exploration: float = param(
+        UNIT_INTERVAL, "chance an elementary update tries the other strategy instead of imitating"
     )
-    reward: float = param(0.0, NON_NEGATIVE, "payoff added to each co-producer per step")
-    synergy_multiplier: float = param(
-        1.0, POSITIVE, "factor on r in every group (institutional synergy; 1 = none)"
+    need_weight: float = param(
+        UNIT_INTERVAL, "weight of local unmet need in the value of co-producing (0 = none)"
     )
+    need_reference: float = param(
+        OPEN_UNIT, "share of the grid unit with an open issue at which co-producing has full value"
+    )
+    initial_trust: float = param(UNIT_INTERVAL, "institutional trust at step 0")
+    trust_gain: float = param(UNIT_INTERVAL, "trust gained from a prompt fix, share of 1 - trust")
+    trust_loss: float = param(UNIT_INTERVAL, "trust lost from a failed fix or abandonment, share")
+    trust_patience: float = param(POSITIVE, "days: a fix after d days gains exp(-d/patience)")
+    social_influence: float = param(UNIT_INTERVAL, "daily weight of network neighbours' trust")
+    initial_satisfaction: float = param(UNIT_INTERVAL, "satisfaction at step 0")
+    satisfaction_rate: float = param(UNIT_INTERVAL, "daily share of the gap to target closed")
+    satisfaction_baseline: float = param(UNIT_INTERVAL, "target satisfaction with no events")
+    service_gain: float = param(UNIT_INTERVAL, "target satisfaction added by recent services")
+    service_memory: float = param(UNIT_INTERVAL, "daily retention of recent services")
+    need_penalty: float = param(UNIT_INTERVAL, "target satisfaction lost to an open issue")
+    delay_penalty: float = param(UNIT_INTERVAL, "target satisfaction lost to waiting max_wait")
+
+
+@dataclass
+class IssuesConfig:
+    """Issues (诉求/事件): how many arise, of which kinds, and how long they may wait."""
+
+    base_rate: float = param(UNIT_INTERVAL, "issues per household per day, no shock")
+    prevention: float = param(
+        UNIT_INTERVAL, "share of issues prevented when a household's whole group co-produces"
+    )
+    service_share: float = param(UNIT_INTERVAL, "share of issues that are service needs")
+    cross_share: float = param(UNIT_INTERVAL, "p_cross: share of department issues (九龙治水)")
+    max_departments: int = param(POSITIVE_INT, "most departments a cross-cutting issue needs")
+    max_wait: int = param(POSITIVE_INT, "days an open issue waits before it is abandoned")
+
+
+@dataclass
+class DiscoveryConfig:
+    """Discovery channels (问题发现)."""
+
+    channel_ease: float = param(UNIT_INTERVAL, "daily reporting probability at full trust")
+    report_floor: float = param(UNIT_INTERVAL, "reporting propensity at zero trust, relative")
+    digital_ease: float = param(UNIT_INTERVAL, "channel ease added at full digital coverage")
+    patrol_households: float = param(NON_NEGATIVE, "households a grid worker inspects per day")
+    patrol_detection: float = param(UNIT_INTERVAL, "chance an inspected issue is noticed")
+    building_leaders: bool = param(ANY, "三长制: co-producers report neighbours' issues")
+    leader_report: float = param(UNIT_INTERVAL, "daily chance a co-producing neighbour reports")
+    sensing_max: float = param(UNIT_INTERVAL, "daily sensing chance of a sensable issue, full cover")
+    sensable_share: float = param(UNIT_INTERVAL, "share of department issues sensors can detect")
+    digital_scale: float = param(
+        POSITIVE, "digital spending, units per day per 1000 households, for 63% coverage"
+    )
+
+
+@dataclass
+class BudgetShares:
+    """Shares of the government budget by line; they sum to 1."""
+
+    staff: float = param(UNIT_INTERVAL, "handling staff: departments and devolved")
+    grid_workers: float = param(UNIT_INTERVAL, "grid workers (网格员) patrolling grid units")
+    digital_platform: float = param(UNIT_INTERVAL, "digital platform (城市大脑/一网统管)")
+    purchase_of_services: float = param(UNIT_INTERVAL, "purchase of services (政府购买服务)")
+    points_rewards: float = param(UNIT_INTERVAL, "points rewards (积分) to co-producers")
+
+
+@dataclass
+class DevolutionConfig:
+    """Decentralisation (治理重心下移): two separate levers."""
+
+    authority: float = param(UNIT_INTERVAL, "share of department issues local handlers decide")
+    resources: float = param(UNIT_INTERVAL, "share of the staff budget moved to local handlers")
+
+
+@dataclass
+class GovernmentConfig:
+    """Street office and district departments, one budget."""
+
+    budget: float = param(
+        NON_NEGATIVE, "budget, units per day per 1000 households (1 unit = 1 staff-day)"
+    )
+    departments: int = param(POSITIVE_INT, "K district departments, one issue category each")
+    budget_shares: BudgetShares = group(BudgetShares)
+    devolution: DevolutionConfig = group(DevolutionConfig)
+    productivity: float = param(POSITIVE, "tasks a handling staff member completes per day")
+    department_quality: float = param(UNIT_INTERVAL, "chance a department's fix holds")
+    local_quality: float = param(UNIT_INTERVAL, "chance a local (community) fix holds")
+    service_quality: float = param(UNIT_INTERVAL, "chance a service delivered by staff holds")
+    dispatch_delay: int = param(NON_NEGATIVE_INT, "days to pass an issue up to a department")
+    handoff_delay: int = param(NON_NEGATIVE_INT, "days to hand a task to the next department")
+    data_sharing: float = param(UNIT_INTERVAL, "shared data: share of hand-off delay removed")
+    points_value: float = param(NON_NEGATIVE, "payoff units one budget unit of points buys")
+    points_cap: float = param(NON_NEGATIVE, "most points payoff per co-producer per day")
+
+
+@dataclass
+class PartySplit:
+    """How party capacity is spent; the shares sum to 1."""
+
+    mobilise: float = param(UNIT_INTERVAL, "mobilising co-producers (党员带头)")
+    coordinate: float = param(UNIT_INTERVAL, "coordinating departments (吹哨)")
+    contact: float = param(UNIT_INTERVAL, "contacting residents (联系群众)")
+
+
+@dataclass
+class PartyConfig:
+    """Party branches (one per community) and the street party committee (一核多元)."""
+
+    capacity: float = param(NON_NEGATIVE, "party member-days per day per 1000 households")
+    split: PartySplit = group(PartySplit)
+    whistle: bool = param(ANY, "街道吹哨、部门报到: joint dispatch of cross-cutting issues")
+    whistle_cost: float = param(POSITIVE, "party member-days one joint dispatch takes")
+    mobilisation_effect: float = param(NON_NEGATIVE, "most payoff bonus per co-producer per day")
+    mobilisation_scale: float = param(POSITIVE, "member-days per 1000 households for 63% effect")
+    contacts_per_day: float = param(NON_NEGATIVE, "households contacted per member-day")
+    contact_gain: float = param(UNIT_INTERVAL, "trust gained per contact, share of 1 - trust")
+
+
+@dataclass
+class SocialOrgsConfig:
+    """Social organisations (社会组织) and 三社联动."""
+
+    sanshe: bool = param(ANY, "三社联动: service needs become projects run by social orgs")
+    initial_per_community: int = param(NON_NEGATIVE_INT, "social organisations per community")
+    initial_capacity: float = param(POSITIVE, "social workers of a new organisation")
+    initial_funds: float = param(NON_NEGATIVE, "funds of a new organisation, units")
+    max_capacity: float = param(POSITIVE, "most social workers an organisation can have")
+    wage: float = param(NON_NEGATIVE, "units per social worker per day")
+    productivity: float = param(POSITIVE, "services a social worker delivers per day")
+    price: float = param(NON_NEGATIVE, "units the government pays per contracted service")
+    learning: float = param(NON_NEGATIVE, "social workers added per service delivered")
+    decay: float = param(UNIT_INTERVAL, "daily share of workers lost while funds are short")
+    reserve_days: float = param(NON_NEGATIVE, "days of wages below which funds are short")
+    quality: float = param(UNIT_INTERVAL, "chance a professional service holds")
+    community_fund_share: float = param(UNIT_INTERVAL, "share of purchase budget to 社区基金")
+    incubation_cost: float = param(POSITIVE, "community funds needed to incubate one")
+    organising_effect: float = param(NON_NEGATIVE, "most increase of r from organising")
+    organising_scale: float = param(POSITIVE, "social workers per 1000 households for 63%")
+
+
+@dataclass
+class ShockConfig:
+    """Shocks (全周期管理): a period of surging issues, optionally with a super grid."""
+
+    name: str = param(ANY, "preset name, set by configs/shock/*.yaml")
+    start: int = param(NON_NEGATIVE_INT, "first day of the shock")
+    duration: int = param(NON_NEGATIVE_INT, "days the shock lasts")
+    rate_multiplier: float = param(POSITIVE, "factor on the issue rate during the shock")
+    service_share: float = param(UNIT_INTERVAL, "share of service needs during the shock")
+    super_grid: bool = param(ANY, "超级网格: grid workers, party, volunteers turn to detection")
+    volunteer_households: float = param(NON_NEGATIVE, "households a volunteer watches per day")
+    party_households: float = param(NON_NEGATIVE, "households a party member-day watches")
 
 
 @dataclass
 class StructureConfig:
     """Which governance structure (a preset of mechanism parameters) is in force."""
 
-    name: str = param("canonical_pgg", ANY, "preset name, set by configs/structure/*.yaml")
-    institutions: bool = param(False, ANY, "whether institutions and the issue flow exist")
+    name: str = param(ANY, "preset name, set by configs/structure/*.yaml")
+    institutions: bool = param(ANY, "whether institutions and the issue flow exist")
 
 
 @dataclass
 class CogovConfig:
     """The whole configuration of one run."""
 
-    world: WorldConfig = field(default_factory=WorldConfig)
-    residents: ResidentsConfig = field(default_factory=ResidentsConfig)
-    structure: StructureConfig = field(default_factory=StructureConfig)
-    engine: Engine = param(Engine.fast, ANY, "agents (reference) or fast (kernels)")
-    seed: int = param(0, NON_NEGATIVE_INT, "random seed; same config + seed = same run")
-    steps: int = param(365, NON_NEGATIVE_INT, "days to simulate (1 step = 1 day = 1 MCS)")
+    world: WorldConfig = group(WorldConfig)
+    residents: ResidentsConfig = group(ResidentsConfig)
+    issues: IssuesConfig = group(IssuesConfig)
+    discovery: DiscoveryConfig = group(DiscoveryConfig)
+    government: GovernmentConfig = group(GovernmentConfig)
+    party: PartyConfig = group(PartyConfig)
+    social_orgs: SocialOrgsConfig = group(SocialOrgsConfig)
+    shock: ShockConfig = group(ShockConfig)
+    structure: StructureConfig = group(StructureConfig)
+    engine: Engine = param(ANY, "agents (reference) or fast (kernels)")
+    seed: int = param(NON_NEGATIVE_INT, "random seed; same config + seed = same run")
+    steps: int = param(NON_NEGATIVE_INT, "days to simulate (1 step = 1 day = 1 MCS)")
 
 
 def iter_params(schema: type = CogovConfig, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -138,18 +299,28 @@ def _leaf_keys(node: DictConfig, prefix: str = "") -> Iterator[str]:
             yield f"{prefix}{key}"
 
 
-def validate(cfg: DictConfig | CogovConfig) -> None:
+def _check_sum(cfg: DictConfig, key: str) -> None:
+    node = OmegaConf.select(cfg, key)
+    total = sum(node.values())
+    if abs(total - 1.0) > 1e-6:
+        parts = ", ".join(f"{k}={v}" for k, v in node.items())
+        raise ConfigError(key, f"{key} shares must sum to 1 (they sum to {total:.6g}: {parts})")
+
+
+def validate(cfg: DictConfig) -> None:
     """Check every value against its rule and the cross-key constraints.
 
     Raises :class:`ConfigError` (one line: key, value, allowed values) on the first problem.
     """
-    if isinstance(cfg, DictConfig):
-        known = {key for key, _ in iter_params()}
-        for key in _leaf_keys(cfg):
-            if key not in known:
-                raise unknown_key(key)
+    known = {key for key, _ in iter_params()}
+    for key in _leaf_keys(cfg):
+        if key not in known:
+            raise unknown_key(key)
     for key, f in iter_params():
-        value = OmegaConf.select(cfg, key) if isinstance(cfg, DictConfig) else _attr(cfg, key)
+        parent, _, leaf = key.rpartition(".")
+        if OmegaConf.is_missing(OmegaConf.select(cfg, parent) if parent else cfg, leaf):
+            raise ConfigError(key, f"{key} has no value; set it in configs/ or on the command line")
+        value = OmegaConf.select(cfg, key)
         if isinstance(value, enum.Enum):
             continue  # OmegaConf has already checked enum members
         rule: Rule = f.metadata["rule"]
@@ -167,12 +338,15 @@ def validate(cfg: DictConfig | CogovConfig) -> None:
         raise ConfigError.bad_value(
             "world.torus", True, "false when world.width or world.height is below 3"
         )
-
-
-def _attr(obj: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        obj = getattr(obj, part)
-    return obj
+    _check_sum(cfg, "government.budget_shares")
+    _check_sum(cfg, "party.split")
+    departments = cfg.government.departments
+    if not 1 <= cfg.issues.max_departments <= departments:
+        raise ConfigError.bad_value(
+            "issues.max_departments",
+            cfg.issues.max_departments,
+            f"an integer between 1 and government.departments = {departments}",
+        )
 
 
 def register_schema() -> None:
@@ -188,6 +362,11 @@ def load_config(*overrides: str) -> DictConfig:
 
     For notebooks and tests; raises :class:`ConfigError` on a bad override or value.
     """
+    return copy.deepcopy(_compose(tuple(overrides)))
+
+
+@functools.lru_cache(maxsize=256)
+def _compose(overrides: tuple[str, ...]) -> DictConfig:
     from hydra import compose, initialize_config_dir
 
     register_schema()
