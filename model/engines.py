@@ -2,23 +2,34 @@
 
 ``agents`` calls each :class:`agents.Resident`'s own methods (the readable reference);
 ``fast`` runs the same rules as array kernels. Institutions and the issue flow are shared.
+Each method is one phase of the day; within a phase the residents' actions are independent,
+so both engines give the same distribution of outcomes.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from model import kernels
+from model.flow import ABANDONED, FIX_FAILED, FIX_HELD
 
 if TYPE_CHECKING:
     from model.model import CoGovModel
 
 
 class AgentEngine:
-    """Reference engine: Mesa agents step one by one."""
+    """Reference engine: Mesa agents act one by one."""
 
     def __init__(self, model: CoGovModel):
         self.model = model
+
+    @property
+    def residents(self):
+        from agents import Resident
+
+        return self.model.agents_by_type[Resident]
 
     def co_production_round(self) -> None:
         """One Monte Carlo step: N elementary updates, each by a uniformly drawn resident."""
@@ -27,9 +38,25 @@ class AgentEngine:
         for _ in range(n):
             residents[self.model.random.randrange(n)].imitate_neighbour()
 
+    def raise_issues(self) -> None:
+        self.residents.do("raise_issue")
+
+    def report_issues(self) -> None:
+        self.residents.do("report_issue")
+        self.residents.do("report_for_neighbours")
+
+    def collect_points(self, rate: float) -> None:
+        self.residents.do("collect_points", rate)
+
+    def update_wellbeing(self) -> None:
+        self.residents.do("update_trust")
+        trust_before = self.model.population.trust.copy()
+        self.residents.do("listen_to_neighbours", trust_before)
+        self.residents.do("update_satisfaction")
+
 
 class FastEngine:
-    """Array engine: numba kernels over the population arrays."""
+    """Array engine: numba and numpy kernels over the population arrays."""
 
     def __init__(self, model: CoGovModel):
         self.model = model
@@ -45,9 +72,75 @@ class FastEngine:
             population.bonus,
             model.cost,
             model.noise,
+            model.exploration,
             population.size,
             int(model.rng.integers(2**62)),
         )
+
+    def raise_issues(self) -> None:
+        """Vectorised :meth:`Resident.raise_issue`."""
+        model, population = self.model, self.model.population
+        issues = model.config.issues
+        co_producing = model.lattice.group_mean(population.participating)
+        rate = issues.base_rate * model.shock.rate_multiplier(model.steps)
+        chance = rate * (1 - issues.prevention * co_producing)
+        free = population.open_issue < 0
+        raisers = np.flatnonzero(free & (model.rng.random(population.size) < chance))
+        if len(raisers):
+            model.flow.raise_issues(raisers)
+
+    def report_issues(self) -> None:
+        """Vectorised :meth:`Resident.report_issue` then :meth:`Resident.report_for_neighbours`."""
+        model, population, flow = self.model, self.model.population, self.model.flow
+        discovery = model.config.discovery
+        ids = flow.still_undiscovered()
+        owners = flow.issues.origin[ids]
+        floor = discovery.report_floor
+        chance = model.channel_ease * (floor + (1 - floor) * population.trust[owners])
+        flow.mark_discovered(ids[model.rng.random(len(ids)) < chance], "self_report")
+        if not discovery.building_leaders:
+            return
+        ids = flow.still_undiscovered()
+        owners = flow.issues.origin[ids]
+        leaders = model.lattice.group_sum(population.participating)[owners] - (
+            population.participating[owners]
+        )
+        chance = 1 - (1 - discovery.leader_report) ** leaders
+        flow.mark_discovered(ids[model.rng.random(len(ids)) < chance], "building_leader")
+
+    def collect_points(self, rate: float) -> None:
+        population = self.model.population
+        population.points[population.participating] += rate
+
+    def update_wellbeing(self) -> None:
+        """Vectorised :meth:`Resident.update_trust`, :meth:`Resident.listen_to_neighbours` and
+        :meth:`Resident.update_satisfaction`."""
+        model, p = self.model, self.model.population
+        residents = model.config.residents
+        held = p.outcome == FIX_HELD
+        speed = np.exp(-p.outcome_delay[held] / residents.trust_patience)
+        p.trust[held] += residents.trust_gain * speed * (1 - p.trust[held])
+        bad = (p.outcome == FIX_FAILED) | (p.outcome == ABANDONED)
+        p.trust[bad] -= residents.trust_loss * p.trust[bad]
+        gain = model.config.party.contact_gain
+        p.trust[p.contacted] += gain * (1 - p.trust[p.contacted])
+        network = model.social_network
+        weight = np.where(network.degree > 0, residents.social_influence, 0.0)
+        p.trust[:] = (1 - weight) * p.trust + weight * network.neighbour_mean(p.trust)
+
+        p.recent_services[:] = residents.service_memory * p.recent_services + held
+        target = residents.satisfaction_baseline + residents.service_gain * (
+            p.recent_services / (1 + p.recent_services)
+        )
+        has_issue = p.open_issue >= 0
+        issue = p.open_issue[has_issue]
+        waited = model.steps - model.flow.issues.created[issue]
+        target[has_issue] -= residents.need_penalty * model.flow.issues.severity[issue] / 3
+        target[has_issue] -= residents.delay_penalty * np.minimum(
+            1.0, waited / model.config.issues.max_wait
+        )
+        target = np.clip(target, 0.0, 1.0)
+        p.satisfaction += residents.satisfaction_rate * (target - p.satisfaction)
 
 
 ENGINES = {"agents": AgentEngine, "fast": FastEngine}

@@ -32,7 +32,8 @@ def _payoff(i, participating, neighbours, degree, share, counts, bonus, cost):
 
 @njit(cache=True)
 def co_production_round(
-    participating, neighbours, degree, group_synergy, bonus, cost, noise, n_updates, seed
+    participating, neighbours, degree, group_synergy, bonus, cost, noise, exploration,
+    n_updates, seed,
 ):
     """``n_updates`` elementary updates of random sequential Fermi imitation (in place).
 
@@ -47,6 +48,14 @@ def co_production_round(
     changes = 0
     for _ in range(n_updates):
         x = np.random.randint(0, n)
+        if exploration > 0 and np.random.random() < exploration:
+            participating[x] = not participating[x]
+            delta = 1 if participating[x] else -1
+            counts[x] += delta
+            for k in range(degree[x]):
+                counts[neighbours[x, k]] += delta
+            changes += 1
+            continue
         y = neighbours[x, np.random.randint(0, degree[x])]
         if participating[x] == participating[y]:
             continue

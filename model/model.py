@@ -7,12 +7,24 @@ from functools import partial
 import mesa
 import numpy as np
 from mesa.discrete_space import OrthogonalVonNeumannGrid
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from agents import Resident
-from model.config import Engine, load_config, validate
+from agents import (
+    CommunityWorkstation,
+    Department,
+    PartyBranch,
+    Resident,
+    SocialOrganisation,
+    StreetOffice,
+    StreetPartyCommittee,
+)
+from model.config import CogovConfig, Engine, load_config, validate
 from model.engines import ENGINES
+from model.flow import IssueFlow
+from model.issues import QUEUED
+from model.metrics import measure
 from model.population import Population
+from model.shocks import Shock
 from model.world import SocialNetwork, partition, von_neumann_lattice
 
 
@@ -21,21 +33,25 @@ def _metric(model: CoGovModel, name: str) -> float:
 
 
 class CoGovModel(mesa.Model):
-    """Households on a grid, their communities and grid units, and (soon) the institutions
-    that govern them. One step is one day; the co-production game plays one Monte Carlo step
-    (N elementary updates) per day.
+    """Households on a grid, their communities and grid units, and the institutions that
+    govern them: a street office with district departments and community workstations, party
+    branches and the street party committee, and social organisations. One step is one day.
 
-    Build it from a composed config: ``CoGovModel(load_config("structure=canonical_pgg"))``.
+    Build it from a composed config: ``CoGovModel(load_config("structure=sanshe"))``.
+    With ``structure=canonical_pgg`` only the residents' co-production game runs.
     """
 
     def __init__(self, config: DictConfig | None = None, *, rng: int | None = None):
         config = load_config() if config is None else config
         validate(config)
         super().__init__(rng=int(config.seed) if rng is None else rng)
-        self.config = config
+        self.config_source = config  # as composed, for records and hashing
+        self.config: CogovConfig = OmegaConf.to_object(config)  # plain dataclasses: fast reads
+        config = self.config
         world, residents = config.world, config.residents
         self.cost = float(residents.cost)
         self.noise = float(residents.noise)
+        self.exploration = float(residents.exploration)
 
         self.grid = OrthogonalVonNeumannGrid(
             (world.width, world.height), torus=world.torus, capacity=1, random=self.random
@@ -49,20 +65,164 @@ class CoGovModel(mesa.Model):
             Resident.create_agents(self, len(cells), cell=cells, index=list(range(len(cells))))
         )
         self.engine = ENGINES[Engine(config.engine).value](self)
+        self.shock = Shock(config.shock, config.issues)
+        self.flow = IssueFlow(self)
+        self.institutions = bool(config.structure.institutions)
+        self.super_grid_active = False
+        if self.institutions:
+            self._build_institutions()
 
-        self.metrics: dict[str, float] = {}
+        self.metrics: dict[str, float] = measure(self)
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(_metric, name=name) for name in self.measure()}
+            model_reporters={name: partial(_metric, name=name) for name in self.metrics}
         )
-        self.metrics = self.measure()
         self.datacollector.collect(self)
+
+    def _build_institutions(self) -> None:
+        cfg = self.config
+        self.unit_households = np.bincount(self.partition.grid_unit)
+        self.community_households = np.bincount(self.partition.community)
+        self.street_office = StreetOffice(self)
+        self.departments = [Department(self, k) for k in range(cfg.government.departments)]
+        communities = range(self.partition.n_communities)
+        self.workstations = [CommunityWorkstation(self, c) for c in communities]
+        self.party_branches = [PartyBranch(self, c) for c in communities]
+        self.party_committee = StreetPartyCommittee(self)
+        self.social_orgs: list[SocialOrganisation] = []
+        for c in communities:
+            for _ in range(cfg.social_orgs.initial_per_community):
+                self.found_social_org(c)
+
+    # -- one day --------------------------------------------------------------------------
 
     def step(self) -> None:
-        """One day: residents play one round of the co-production game; then measure."""
-        self.engine.co_production_round()
-        self.metrics = self.measure()
+        """One day. Institutions open the day (budget, party work), residents play one round
+        of the co-production game and raise and report issues, grid workers and sensors find
+        more, the street dispatches, handlers work their queues, overdue issues are abandoned,
+        and residents update trust and satisfaction."""
+        if self.institutions:
+            self.govern_one_day()
+        else:
+            self.engine.co_production_round()
+        self.metrics = measure(self)
         self.datacollector.collect(self)
 
-    def measure(self) -> dict[str, float]:
-        """The outcome metrics of the current state (recorded once per step)."""
-        return {"participation_rate": float(np.mean(self.population.participating))}
+    def govern_one_day(self) -> None:
+        self.population.new_day()
+        self.flow.new_day()
+        self.super_grid_active = self.shock.super_grid(self.steps)
+        self.street_office.step()
+        self.party_committee.step()
+        for branch in self.party_branches:
+            branch.step()
+        self.update_game_fields()
+        self.engine.co_production_round()
+        self.engine.raise_issues()
+        self.engine.report_issues()
+        self.flow.patrol_and_sense()
+        self.flow.route_discovered()
+        self.flow.release_due()
+        for handler in [*self.departments, *self.workstations, *self.social_orgs]:
+            handler.step()
+        self.flow.abandon_overdue()
+        rate = self.street_office.pay_points(int(self.population.participating.sum()))
+        self.engine.collect_points(rate)
+        self.engine.update_wellbeing()
+
+    # -- what institutions do to the co-production game -----------------------------------
+
+    def update_game_fields(self) -> None:
+        """Set today's co-production payoffs from institutions and local need:
+
+        * bonus to co-producers = exogenous reward + announced points rate + party
+          mobilisation bonus of the community;
+        * group synergy = r x multiplier x social-organisation organising factor of the
+          community x need factor, where the need factor ``(1 - w) + w min(1, u / u_ref)``
+          falls when few households of the grid unit have an open issue ``u`` (a government
+          that meets all needs leaves little to co-produce).
+        """
+        cfg = self.config
+        population, community = self.population, self.partition.community
+        residents, orgs = cfg.residents, cfg.social_orgs
+        mobilisation = np.array([b.mobilisation_bonus for b in self.party_branches])
+        population.bonus[:] = (
+            residents.reward + self.street_office.points_rate + mobilisation[community]
+        )
+        workers = np.zeros(self.partition.n_communities)
+        for org in self.social_orgs:
+            workers[org.community] += org.workers
+        density = workers * 1000 / self.community_households
+        organising = 1 + orgs.organising_effect * (1 - np.exp(-density / orgs.organising_scale))
+        unit = self.partition.grid_unit
+        unmet = np.bincount(unit, weights=population.open_issue >= 0) / self.unit_households
+        need = (1 - residents.need_weight) + residents.need_weight * np.minimum(
+            1.0, unmet / residents.need_reference
+        )
+        population.group_synergy[:] = (
+            residents.synergy * residents.synergy_multiplier * organising[community] * need[unit]
+        )
+
+    # -- services the institutions offer one another --------------------------------------
+
+    @property
+    def channel_ease(self) -> float:
+        """Daily reporting probability at full trust: base ease plus digital channels."""
+        discovery = self.config.discovery
+        coverage = self.street_office.digital_coverage if self.institutions else 0.0
+        return min(1.0, discovery.channel_ease + discovery.digital_ease * coverage)
+
+    def patrol_visits_per_unit(self) -> np.ndarray:
+        """Household inspections per grid unit today: grid workers, plus in the super grid
+        party members and co-producing volunteers."""
+        discovery, shock = self.config.discovery, self.config.shock
+        visits = np.full(
+            self.partition.n_grid_units,
+            self.street_office.grid_workers_per_unit() * discovery.patrol_households,
+        )
+        if self.super_grid_active:
+            unit_share = self.unit_households / self.community_households[
+                self.partition.unit_community
+            ]
+            branch_capacity = np.array([b.capacity for b in self.party_branches])
+            visits += (
+                branch_capacity[self.partition.unit_community] * unit_share * shock.party_households
+            )
+            volunteers = np.bincount(
+                self.partition.grid_unit,
+                weights=self.population.participating,
+                minlength=self.partition.n_grid_units,
+            )
+            visits += volunteers * shock.volunteer_households
+        return visits
+
+    def social_orgs_in(self, community: int) -> list[SocialOrganisation]:
+        return [org for org in self.social_orgs if org.community == community]
+
+    def contract_social_org(self, community: int) -> SocialOrganisation | None:
+        """Buy one service from the community's least-loaded social organisation, if there is
+        one and today's purchase budget can pay the price."""
+        candidates = self.social_orgs_in(community)
+        if not candidates:
+            return None
+        org = min(candidates, key=lambda o: (o.queued / max(o.workers, 1e-9), o.unique_id))
+        price = self.config.social_orgs.price
+        if not self.street_office.buy_service(price):
+            return None
+        org.accept(price)
+        return org
+
+    def found_social_org(self, community: int) -> SocialOrganisation:
+        org = SocialOrganisation(self, community)
+        self.social_orgs.append(org)
+        return org
+
+    def close_social_org(self, org: SocialOrganisation) -> None:
+        """A broke organisation exits; the community workstation takes over its queue."""
+        station = self.workstations[org.community]
+        while org.queue:
+            task = org.queue.popleft()
+            if self.flow.tasks.state[task] == QUEUED:
+                self.flow.hand_over(task, station)
+        org.queued = 0
+        self.social_orgs.remove(org)
+        org.remove()

@@ -15,7 +15,7 @@ import numpy as np
 from model.config import WorldConfig
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Lattice:
     """The von Neumann lattice as arrays: ``neighbours[i]`` padded with -1 to width 4."""
 
@@ -26,6 +26,24 @@ class Lattice:
     def size(self) -> int:
         """Number of cells (households), N."""
         return len(self.degree)
+
+    @cached_property
+    def _members(self) -> np.ndarray:
+        """(N, 5): each group's centre and neighbours, -1 padding mapped to a zero slot N."""
+        centre = np.arange(self.size)[:, None]
+        return np.where(
+            np.concatenate([centre, self.neighbours], axis=1) >= 0,
+            np.concatenate([centre, self.neighbours], axis=1),
+            self.size,
+        )
+
+    def group_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` over each household's group (itself and its neighbours)."""
+        return np.append(values, 0)[self._members].sum(axis=1)
+
+    def group_mean(self, values: np.ndarray) -> np.ndarray:
+        """Mean of ``values`` over each household's group."""
+        return self.group_sum(values) / (self.degree + 1)
 
 
 def von_neumann_lattice(width: int, height: int, torus: bool) -> Lattice:
@@ -111,9 +129,16 @@ class SocialNetwork:
         self.edges = pairs  # (E, 2) undirected ties, each once
         both = np.concatenate([pairs, pairs[:, ::-1]])
         both = both[np.lexsort((both[:, 1], both[:, 0]))]
-        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(both[:, 0], minlength=n))])
+        self.degree = np.bincount(both[:, 0], minlength=n)
+        self.indptr = np.concatenate([[0], np.cumsum(self.degree)])
         self.indices = both[:, 1]
         self.size = n
+
+    def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
+        """Mean of ``values`` over each resident's ties (its own value if it has none)."""
+        rows = np.repeat(np.arange(self.size), self.degree)
+        sums = np.bincount(rows, weights=values[self.indices], minlength=self.size)
+        return np.where(self.degree > 0, sums / np.maximum(self.degree, 1), values)
 
     def neighbours_of(self, i: int) -> np.ndarray:
         """Indices of resident ``i``'s social ties."""

@@ -1,0 +1,77 @@
+"""Party organisations (党组织): one branch per community and the street party committee
+(一核多元). Party capacity (member-days) is the same in every structure; structures choose how
+it is split between mobilising, coordinating and contacting residents."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from mesa import Agent
+
+
+class PartyBranch(Agent):
+    """A community party branch (社区党组织)."""
+
+    def __init__(self, model, community: int):
+        super().__init__(model)
+        self.community = community
+        self.members = np.flatnonzero(model.partition.community == community)  # households
+        self.mobilisation_bonus = 0.0  # payoff per co-producer per day in this community
+
+    @property
+    def capacity(self) -> float:
+        """Party member-days per day of this branch."""
+        return self.model.config.party.capacity * len(self.members) / 1000
+
+    def step(self) -> None:
+        """Mobilise co-producers and contact residents (unless the super grid has taken the
+        members to emergency detection)."""
+        if self.model.super_grid_active:
+            self.mobilisation_bonus = 0.0
+            return
+        self.mobilise()
+        self.contact_residents()
+
+    def mobilise(self) -> None:
+        """党员带头: a payoff bonus to co-producers that saturates with effort per household."""
+        party = self.model.config.party
+        effort = party.capacity * party.split.mobilise  # member-days per 1000 households
+        self.mobilisation_bonus = party.mobilisation_effect * (
+            1 - math.exp(-effort / party.mobilisation_scale)
+        )
+
+    def contact_residents(self) -> None:
+        """联系群众: visit randomly chosen households, who gain trust."""
+        party = self.model.config.party
+        expected = self.capacity * party.split.contact * party.contacts_per_day
+        visits = int(expected) + int(self.model.rng.random() < expected % 1)  # unbiased rounding
+        if visits:
+            chosen = self.model.rng.choice(self.members, size=min(visits, len(self.members)),
+                                           replace=False)
+            self.model.population.contacted[chosen] = True
+
+
+class StreetPartyCommittee(Agent):
+    """街道党工委: pools the branches' coordinating capacity and blows the whistle (街道吹哨、
+    部门报到) so that departments act jointly on a cross-cutting issue."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.coordination_left = 0.0
+        self.whistles = 0
+
+    def step(self) -> None:
+        party = self.model.config.party
+        active = party.whistle and not self.model.super_grid_active
+        capacity = sum(branch.capacity for branch in self.model.party_branches)
+        self.coordination_left = capacity * party.split.coordinate if active else 0.0
+
+    def blow_whistle(self) -> bool:
+        """Spend coordinating capacity on one joint dispatch, if enough is left today."""
+        cost = self.model.config.party.whistle_cost
+        if self.coordination_left + 1e-12 < cost:
+            return False
+        self.coordination_left -= cost
+        self.whistles += 1
+        return True
