@@ -31,7 +31,7 @@ def app(cfg: DictConfig) -> dict:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     model = simulate(cfg)
     summary = write_outputs(model, out_dir)
-    log.info("wrote %s", out_dir)
+    log.debug("wrote %s", out_dir)
     print(f"{cfg.structure.name}, seed {cfg.seed}, {cfg.steps} days -> {out_dir}")
     print(format_metrics(summary["metrics"]))
     return summary["metrics"]

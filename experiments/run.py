@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import tempfile
@@ -16,6 +17,7 @@ from omegaconf import DictConfig
 
 from model import CoGovModel
 from model.config import config_hash, to_plain
+from model.metrics import resilience
 
 SUMMARY = "summary.json"
 TIMESERIES = "timeseries.parquet"
@@ -34,16 +36,35 @@ def versions() -> dict[str, str]:
     return {**packages, "python": platform.python_version()}
 
 
+def final_metrics(model: CoGovModel) -> dict[str, float | None]:
+    """The last day's metrics plus whole-run figures: spending by line and in total against
+    the budget and, under a shock, resilience (peak backlog, days to recover)."""
+    metrics: dict[str, float | None] = dict(model.metrics)
+    if model.institutions:
+        office = model.street_office
+        for line, spent in office.spent_total.items():
+            metrics[f"total_spending_{line}"] = spent
+        metrics["total_spending"] = sum(office.spent_total.values())
+        metrics["total_budget"] = office.budget * model.steps
+        shock = model.config.shock
+        if shock.duration > 0 and shock.name != "none":
+            backlog = model.datacollector.get_model_vars_dataframe()["backlog"].to_numpy()
+            metrics |= resilience(backlog, shock.start, shock.duration)
+        else:
+            metrics |= {"peak_backlog": None, "recovery_days": None}
+    return {k: (None if v is None or not math.isfinite(v) else float(v)) for k, v in metrics.items()}
+
+
 def summarise(model: CoGovModel) -> dict[str, Any]:
     """The run's record: resolved config, its hash, seed, versions and final metrics."""
-    cfg = model.config
+    cfg = model.config_source
     return {
         "config": to_plain(cfg),
         "config_hash": config_hash(cfg),
         "seed": int(cfg.seed),
         "versions": versions(),
         "steps": int(model.steps),
-        "metrics": dict(model.metrics),
+        "metrics": final_metrics(model),
     }
 
 
@@ -79,7 +100,26 @@ def write_outputs(model: CoGovModel, out_dir: Path) -> dict[str, Any]:
     return summary
 
 
-def format_metrics(metrics: dict[str, float]) -> str:
-    """A short two-column table of final metrics."""
-    width = max(map(len, metrics), default=0)
-    return "\n".join(f"{name:<{width}}  {value:.4g}" for name, value in metrics.items())
+HEADLINE = (
+    "participation_rate",
+    "resolution_rate",
+    "mean_response_time",
+    "backlog",
+    "abandoned",
+    "mean_trust",
+    "mean_satisfaction",
+    "cost_per_resolved",
+    "n_social_orgs",
+    "peak_backlog",
+    "recovery_days",
+)
+
+
+def format_metrics(metrics: dict[str, float | None]) -> str:
+    """A short two-column table of the headline metrics present."""
+    shown = {k: metrics[k] for k in HEADLINE if k in metrics}
+    width = max(map(len, shown), default=0)
+    return "\n".join(
+        f"{name:<{width}}  {'-' if value is None else format(value, '.4g')}"
+        for name, value in shown.items()
+    )

@@ -45,13 +45,62 @@ def test_bad_override_names_key_and_allowed_values(override, key, allowed):
     assert key in message and allowed in message
 
 
-@pytest.mark.parametrize(
-    "key", [k for k, f in iter_params() if f.metadata["rule"].describe.startswith("a number >")]
-)
-@given(value=st.floats(-1e6, 0, exclude_max=True))
+def _keys_with(describe_prefix: str) -> list[str]:
+    return [k for k, f in iter_params() if f.metadata["rule"].describe.startswith(describe_prefix)]
+
+
+@given(key=st.sampled_from(_keys_with("a number >")), value=st.floats(-1e6, 0, exclude_max=True))
 def test_negative_numbers_are_refused_for_every_non_negative_key(key, value):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_config(f"{key}={value}")
+
+
+@given(key=st.sampled_from(_keys_with("a number in")), value=st.floats(1.0001, 1e6))
+def test_shares_above_one_are_refused(key, value):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(f"{key}={value}")
+
+
+@pytest.mark.parametrize("key", _keys_with("an integer >= 1"))
+def test_zero_is_refused_for_counts(key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(f"{key}=0")
+
+
+@pytest.mark.parametrize("key", [k for k, f in iter_params() if f.type in (bool, "bool")])
+def test_switches_take_only_booleans(key):
+    with pytest.raises(ConfigError, match="true or false"):
+        load_config(f"{key}=sometimes")
+
+
+def test_budget_shares_must_sum_to_one():
+    with pytest.raises(ConfigError, match="government.budget_shares shares must sum to 1"):
+        load_config("government.budget_shares.staff=0.9")
+
+
+def test_party_split_must_sum_to_one():
+    with pytest.raises(ConfigError, match="party.split"):
+        load_config("party.split.contact=0.0")
+
+
+def test_cross_cutting_issues_cannot_need_more_departments_than_exist():
+    with pytest.raises(ConfigError, match="issues.max_departments"):
+        load_config("government.departments=2", "issues.max_departments=3")
+
+
+@pytest.mark.parametrize("group,option", [("structure", "utopia"), ("shock", "meteor")])
+def test_unknown_presets_list_the_options(group, option):
+    with pytest.raises(ConfigError) as error:
+        load_config(f"{group}={option}")
+    assert f"{group}='{option}' is not allowed; expected one of:" in str(error.value)
+
+
+def test_every_structure_and_shock_composes_and_spends_the_same_budget():
+    structures = ["bureaucratic", "party_led", "grid", "sanshe", "decentralised", "co_governance"]
+    budgets = {load_config(f"structure={s}").government.budget for s in structures}
+    assert len(budgets) == 1
+    for shock in ["none", "epidemic", "disaster"]:
+        load_config(f"shock={shock}")
 
 
 def test_canonical_structure_switches_institutions_off_on_a_torus():

@@ -116,7 +116,7 @@ def test_one_step_is_one_monte_carlo_step(engine, monkeypatch):
         monkeypatch.setattr(
             kernels,
             "co_production_round",
-            lambda *args: (calls.extend([None] * args[7]), original(*args))[1],
+            lambda *args: (calls.extend([None] * args[8]), original(*args))[1],
         )
     model.step()
     assert len(calls) == 49

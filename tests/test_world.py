@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from model import load_config
 from model.config import WorldConfig
 from model.world import SocialNetwork, partition, von_neumann_lattice
 from tests.conftest import build
@@ -42,7 +43,8 @@ def test_torus_gives_every_household_four_neighbours():
 
 @pytest.mark.parametrize("width,height,n", [(100, 100, 3), (37, 23, 2), (10, 10, 1), (60, 45, 4)])
 def test_partition_nests_grid_units_in_communities(width, height, n):
-    world = WorldConfig(width=width, height=height, communities_per_side=n, grid_unit_side=10)
+    world = WorldConfig(width=width, height=height, torus=False, communities_per_side=n,
+                        grid_unit_side=10, rewiring=0.0)
     part = partition(world)
     assert part.n_communities == n * n
     assert set(np.unique(part.community)) == set(range(n * n))
@@ -52,7 +54,7 @@ def test_partition_nests_grid_units_in_communities(width, height, n):
 
 
 def test_default_grid_units_hold_about_a_hundred_households():
-    part = partition(WorldConfig())
+    part = partition(load_config().world)
     sizes = np.bincount(part.grid_unit)
     assert part.n_communities == 9
     assert sizes.min() >= 50 and sizes.max() <= 200
@@ -60,7 +62,8 @@ def test_default_grid_units_hold_about_a_hundred_households():
 
 
 def test_communities_are_contiguous_blocks():
-    world = WorldConfig(width=30, height=30, communities_per_side=3)
+    world = WorldConfig(width=30, height=30, torus=False, communities_per_side=3,
+                        grid_unit_side=10, rewiring=0.0)
     grid = partition(world).community.reshape(30, 30)
     assert (grid[:10, :10] == 0).all() and (grid[20:, 20:] == 8).all()
 
