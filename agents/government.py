@@ -85,7 +85,9 @@ class StreetOffice(Agent):
         self.spent_total = dict.fromkeys(self.LINES, 0.0)
         self.purchase_left = 0.0
         digital_per_1000 = self.allocation["digital_platform"] * 1000 / model.population.size
-        self.digital_coverage = 1 - math.exp(-digital_per_1000 / model.config.discovery.digital_scale)
+        self.digital_coverage = 1 - math.exp(
+            -digital_per_1000 / model.config.discovery.digital_scale
+        )
         self.points_rate = 0.0
 
     def step(self) -> None:

@@ -47,8 +47,9 @@ class PartyBranch(Agent):
         expected = self.capacity * party.split.contact * party.contacts_per_day
         visits = int(expected) + int(self.model.rng.random() < expected % 1)  # unbiased rounding
         if visits:
-            chosen = self.model.rng.choice(self.members, size=min(visits, len(self.members)),
-                                           replace=False)
+            chosen = self.model.rng.choice(
+                self.members, size=min(visits, len(self.members)), replace=False
+            )
             self.model.population.contacted[chosen] = True
 
 

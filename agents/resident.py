@@ -101,18 +101,36 @@ class Resident(CellAgent):
 
     def raise_issue(self) -> None:
         """Without an open issue, raise one with probability
-        ``base_rate * shock * (1 - prevention * co-producer share of own group)``."""
+        ``base_rate * shock * (1 - prevention * co-producer share of own group)``, plus during
+        an epidemic ``contagion`` per neighbour whose issue nobody has reported yet."""
         if self.open_issue >= 0:
             return
-        issues = self.model.config.issues
-        co_producing = sum(m.participating for m in self.group()) / len(self.group())
-        rate = issues.base_rate * self.model.shock.rate_multiplier(self.model.steps)
-        if self.random.random() < rate * (1 - issues.prevention * co_producing):
-            self.model.flow.raise_issues(np.array([self.index]))
+        model, issues = self.model, self.model.config.issues
+        group = self.group()
+        co_producing = sum(m.participating for m in group) / len(group)
+        chance = (
+            issues.base_rate
+            * model.shock.rate_multiplier(model.steps)
+            * (1 - issues.prevention * co_producing)
+        )
+        contagion = model.shock.contagion(model.steps)
+        if contagion:  # neighbours' unreported issues from before today spread
+            chance += contagion * sum(
+                n.has_unreported_issue(raised_before=model.steps) for n in group[1:]
+            )
+        if self.random.random() < chance:
+            model.flow.raise_issues(np.array([self.index]))
 
-    def has_unreported_issue(self) -> bool:
+    def has_unreported_issue(self, raised_before: int | None = None) -> bool:
+        """Whether this household has an open issue nobody has reported (optionally: one
+        raised before day ``raised_before``)."""
         issue = self.open_issue
-        return issue >= 0 and self.model.flow.issues.discovered[issue] == NOT_YET
+        if issue < 0:
+            return False
+        issues = self.model.flow.issues
+        if raised_before is not None and issues.created[issue] >= raised_before:
+            return False
+        return issues.discovered[issue] == NOT_YET
 
     def report_issue(self) -> None:
         """Report one's own unreported issue with probability
@@ -156,14 +174,17 @@ class Resident(CellAgent):
             self.trust = (1 - weight) * self.trust + weight * float(trust_before[ties].mean())
 
     def update_satisfaction(self) -> None:
-        """Move satisfaction towards a target set by recent services, an open issue's
-        severity and how long it has waited."""
+        """Move satisfaction towards a target set by recent services, local public goods
+        (co-producers in one's group), an open issue's severity and how long it has waited."""
         residents = self.model.config.residents
         self.recent_services = residents.service_memory * self.recent_services + (
             self.outcome == FIX_HELD
         )
-        target = residents.satisfaction_baseline + residents.service_gain * (
-            self.recent_services / (1 + self.recent_services)
+        group = self.group()
+        target = (
+            residents.satisfaction_baseline
+            + residents.service_gain * self.recent_services / (1 + self.recent_services)
+            + residents.public_goods_gain * sum(m.participating for m in group) / len(group)
         )
         if self.open_issue >= 0:
             issues = self.model.flow.issues

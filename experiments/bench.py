@@ -1,32 +1,43 @@
-"""Benchmarks: speed is measured here, in one process, against the reference engine.
+"""Benchmarks: speed is measured here, never asserted in tests. Each section prints its figures
+and, where there is one, the ratio to the reference engine measured in the same run.
 
-    uv run cogov-bench                 # resident core: agents vs fast at 100 x 100
-    uv run cogov-bench --size 200 --window 10
+    uv run cogov-bench                      # core, model and collect sections
+    uv run cogov-bench --only scale         # 1,000,000 households x 100 days (about a minute)
+    uv run cogov-bench --only core --size 200
 
-Both engines start from the same config and seed and are timed over the same window of
-Monte Carlo steps (the first ``--window`` days, where strategies are still mixed and most
-elementary updates do real work); the fast engine is also timed over a long run. Kernel
-compilation is excluded (one warm-up model is run first).
+Sections
+  core     the co-production game, canonical, agents vs fast engine (elementary updates/s)
+  model    the full model, 100 x 100 x 365 days, fast engine; agents engine on the same
+           config for a few days, as days per second
+  scale    1,000,000 households x 100 days, fast engine, in a fresh process: build and run
+           seconds and peak memory
+  collect  1,000 stored runs into DuckDB (runs per second)
+  sweep    the same sweep with 1 and 2 joblib workers (speed-up)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 
 from model import CoGovModel, load_config
 
 
-def _time_steps(overrides: Sequence[str], steps: int) -> float:
-    """Seconds to run ``steps`` days of a freshly built model (construction excluded)."""
-    model = CoGovModel(load_config(*overrides))
+def _time_steps(overrides: Sequence[str], steps: int) -> tuple[float, float]:
+    """(seconds to build, seconds to run ``steps`` days) of a fresh model."""
     start = time.perf_counter()
+    model = CoGovModel(load_config(*overrides))
+    built = time.perf_counter()
     model.run_for(steps)
-    return time.perf_counter() - start
+    return built - start, time.perf_counter() - built
 
 
-def core(size: int, window: int, long_run: int, repeats: int) -> dict[str, float]:
+def core(size: int, window: int, long_run: int, repeats: int) -> None:
     """Elementary updates per second of both engines on the canonical game at r = 4.5."""
     base = [
         "structure=canonical_pgg",
@@ -35,37 +46,116 @@ def core(size: int, window: int, long_run: int, repeats: int) -> dict[str, float
         "residents.synergy=4.5",
     ]
     updates = size * size
-    _time_steps([*base, "engine=fast", "world.width=8", "world.height=8"], 1)  # JIT warm-up
-    agents = min(_time_steps([*base, "engine=agents"], window) for _ in range(repeats))
-    fast = min(_time_steps([*base, "engine=fast"], window) for _ in range(repeats))
-    fast_long = _time_steps([*base, "engine=fast"], long_run)
-    return {
-        "agents_updates_per_s": updates * window / agents,
-        "fast_updates_per_s": updates * window / fast,
-        "fast_long_run_updates_per_s": updates * long_run / fast_long,
-        "ratio_fast_over_agents": agents / fast,
-    }
+    _time_steps([*base, "world.width=8", "world.height=8"], 1)  # compile the kernels first
+    agents = min(_time_steps([*base, "engine=agents"], window)[1] for _ in range(repeats))
+    fast = min(_time_steps([*base, "engine=fast"], window)[1] for _ in range(repeats))
+    fast_long = _time_steps([*base, "engine=fast"], long_run)[1]
+    print(f"core: canonical game, {size}x{size}, r=4.5, K=0.5")
+    for name, seconds, steps in (
+        ("agents", agents, window),
+        ("fast", fast, window),
+        ("fast", fast_long, long_run),
+    ):
+        print(f"  {name:<7}{updates * steps / seconds:>14,.0f} updates/s  ({steps} MCS)")
+    print(f"  ratio fast/agents per MCS: {agents / fast:,.0f}x  (target >= 100x)")
+
+
+def full_model(structure: str, days: int, agent_days: int) -> None:
+    """The full model at the default size: a year with the fast engine, a few days with the
+    agents engine, both after one warm-up run."""
+    base = [f"structure={structure}", f"steps={days}"]
+    _time_steps([*base, "world.width=10", "world.height=10"], 2)
+    build, run = _time_steps(base, days)
+    agents_build, agents_run = _time_steps([*base, "engine=agents"], agent_days)
+    print(f"model: {structure}, 100x100 households")
+    print(
+        f"  fast    build {build:5.2f} s, {days} days {run:6.2f} s -> {days / run:7.1f} days/s"
+        f"  (target: 365 days <= 3 s)"
+    )
+    print(
+        f"  agents  build {agents_build:5.2f} s, {agent_days} days {agents_run:6.2f} s -> "
+        f"{agent_days / agents_run:7.1f} days/s"
+    )
+    print(f"  ratio fast/agents per day: {(agents_run / agent_days) / (run / days):,.0f}x")
+
+
+def scale_worker(side: int, days: int) -> dict:
+    """Build and run one big model in this process; report times and peak memory."""
+    build, run = _time_steps(
+        [
+            f"world.width={side}",
+            f"world.height={side}",
+            "world.communities_per_side=30",
+            f"steps={days}",
+        ],
+        days,
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB
+    return {"build_s": build, "run_s": run, "total_s": build + run, "peak_gib": peak}
+
+
+def scale(side: int, days: int) -> None:
+    """1,000,000 households by default, in a fresh process so peak memory is its own."""
+    command = [sys.executable, "-m", "experiments.bench", "--scale-worker", str(side), str(days)]
+    result = json.loads(
+        subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1]
+    )
+    print(f"scale: {side * side:,} households x {days} days, fast engine, co_governance")
+    print(
+        f"  build {result['build_s']:.1f} s + run {result['run_s']:.1f} s = "
+        f"{result['total_s']:.1f} s (target <= 60 s); peak memory {result['peak_gib']:.2f} GiB"
+        f" (target <= 4 GiB)"
+    )
+
+
+def collect(n_runs: int) -> None:
+    from experiments.bench_store import bench_collect
+
+    result = bench_collect(n_runs)
+    print(
+        f"collect: {n_runs:,} runs into DuckDB in {result['seconds']:.2f} s "
+        f"({result['runs_per_s']:,.0f} runs/s; target: 1,000 runs < 10 s)"
+    )
+
+
+SECTIONS = ("core", "model", "scale", "collect", "sweep")
+DEFAULT_SECTIONS = ("core", "model", "collect")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="cogov-bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=100, help="grid side (cells)")
-    parser.add_argument("--window", type=int, default=5, help="MCS timed for both engines")
-    parser.add_argument("--long-run", type=int, default=1000, help="MCS timed for fast only")
-    parser.add_argument("--repeats", type=int, default=3, help="repeats; the best is kept")
+    parser.add_argument(
+        "--only",
+        choices=SECTIONS,
+        action="append",
+        help="run only this section (repeatable); default: core, model, collect",
+    )
+    parser.add_argument("--size", type=int, default=100, help="core: grid side (cells)")
+    parser.add_argument("--window", type=int, default=5, help="core: MCS timed for both engines")
+    parser.add_argument("--long-run", type=int, default=1000, help="core: MCS timed for fast")
+    parser.add_argument("--repeats", type=int, default=3, help="core: repeats, best kept")
+    parser.add_argument("--structure", default="co_governance", help="model: structure")
+    parser.add_argument("--scale-side", type=int, default=1000, help="scale: grid side")
+    parser.add_argument("--runs", type=int, default=1000, help="collect: runs to store")
+    parser.add_argument("--scale-worker", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    print(f"resident core, canonical game, {args.size}x{args.size}, r=4.5, K=0.5")
-    result = core(args.size, args.window, args.long_run, args.repeats)
-    rows = [
-        ("agents engine", result["agents_updates_per_s"], f"first {args.window} MCS"),
-        ("fast engine", result["fast_updates_per_s"], f"first {args.window} MCS"),
-        ("fast engine", result["fast_long_run_updates_per_s"], f"{args.long_run} MCS"),
-    ]
-    for name, speed, window in rows:
-        print(f"  {name:<14}{speed:>14,.0f} updates/s  ({window})")
-    ratio = result["ratio_fast_over_agents"]
-    print(f"  ratio fast/agents per MCS: {ratio:,.0f}x (target >= 100x)")
+    if args.scale_worker:
+        print(json.dumps(scale_worker(*args.scale_worker)))
+        return
+    for section in args.only or DEFAULT_SECTIONS:
+        if section == "core":
+            core(args.size, args.window, args.long_run, args.repeats)
+        elif section == "model":
+            full_model(args.structure, 365, 10)
+        elif section == "scale":
+            scale(args.scale_side, 100)
+        elif section == "collect":
+            collect(args.runs)
+        elif section == "sweep":
+            from experiments.sweep import bench_workers
+
+            bench_workers()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark of the results store: collecting synthetic but realistic runs into DuckDB.
 
-    uv run python -m experiments.bench_store            # 1,000 runs of 365 days, 25 metrics
+    uv run python -m experiments.bench_store     # 1,000 runs of 365 days, the model's metrics
     uv run python -m experiments.bench_store --runs 5000
 
 The run directories look like the model's (a Hydra ``.hydra/`` folder, ``cogov.log``,
@@ -10,6 +10,7 @@ The run directories look like the model's (a Hydra ``.hydra/`` folder, ``cogov.l
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import tempfile
@@ -24,33 +25,16 @@ import pyarrow.parquet as pq
 
 from experiments.store import SUMMARY, TIMESERIES, collect
 
-METRICS = (
-    "participation_rate",
-    "resolution_rate",
-    "mean_response_time",
-    "backlog",
-    "issues_created",
-    "issues_resolved",
-    "issues_open",
-    "issues_abandoned",
-    "reporting_rate",
-    "escalation_rate",
-    "trust_government",
-    "trust_party",
-    "trust_social_orgs",
-    "satisfaction",
-    "budget_government",
-    "budget_social_orgs",
-    "volunteer_hours",
-    "grid_coverage",
-    "mean_payoff",
-    "payoff_gini",
-    "coordination_cost",
-    "information_delay",
-    "collective_efficacy",
-    "co_production_rate",
-    "abandonment_rate",
-)
+
+@functools.cache
+def model_metric_names() -> tuple[str, ...]:
+    """The metric names the full model records each day (read off a tiny model)."""
+    from model import CoGovModel, load_config
+
+    tiny = load_config("world.width=6", "world.height=6", "world.communities_per_side=1")
+    return tuple(CoGovModel(tiny).metrics)
+
+
 STRUCTURES = ("canonical_pgg", "bureaucratic", "party_led", "grid", "sanshe", "decentralised")
 VERSIONS = {"cogov": "0.1.0", "mesa": "3.5.1", "numpy": "2.3.0", "numba": "0.61.2"}
 
@@ -105,12 +89,13 @@ def write_synthetic_run(
     run_dir: Path,
     config: dict[str, Any],
     *,
-    metrics: Sequence[str] = METRICS,
+    metrics: Sequence[str] | None = None,
     rng: np.random.Generator | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """Write a finished run (``extra`` goes into the summary, e.g. ``sweep``); return its
     summary. Final metrics are the last row; NaN becomes null."""
+    metrics = model_metric_names() if metrics is None else metrics
     rng = rng if rng is not None else np.random.default_rng(config["seed"])
     (run_dir / ".hydra").mkdir(parents=True, exist_ok=True)
     (run_dir / ".hydra" / "config.yaml").write_text(json.dumps(config))
@@ -157,7 +142,7 @@ def bench_collect(n_runs: int = 1000, steps: int = 365) -> dict[str, float]:
         return {
             "runs": n_runs,
             "steps": steps,
-            "metrics": len(METRICS),
+            "metrics": len(model_metric_names()),
             "seconds": first.seconds,
             "runs_per_s": n_runs / first.seconds,
             "recollect_seconds": again.seconds,

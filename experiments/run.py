@@ -52,7 +52,9 @@ def final_metrics(model: CoGovModel) -> dict[str, float | None]:
             metrics |= resilience(backlog, shock.start, shock.duration)
         else:
             metrics |= {"peak_backlog": None, "recovery_days": None}
-    return {k: (None if v is None or not math.isfinite(v) else float(v)) for k, v in metrics.items()}
+    return {
+        k: (None if v is None or not math.isfinite(v) else float(v)) for k, v in metrics.items()
+    }
 
 
 def summarise(model: CoGovModel) -> dict[str, Any]:

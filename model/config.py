@@ -119,6 +119,9 @@ class ResidentsConfig:
     service_memory: float = param(UNIT_INTERVAL, "daily retention of recent services")
     need_penalty: float = param(UNIT_INTERVAL, "target satisfaction lost to an open issue")
     delay_penalty: float = param(UNIT_INTERVAL, "target satisfaction lost to waiting max_wait")
+    public_goods_gain: float = param(
+        UNIT_INTERVAL, "target satisfaction added when one's whole group co-produces"
+    )
 
 
 @dataclass
@@ -146,7 +149,9 @@ class DiscoveryConfig:
     patrol_detection: float = param(UNIT_INTERVAL, "chance an inspected issue is noticed")
     building_leaders: bool = param(ANY, "三长制: co-producers report neighbours' issues")
     leader_report: float = param(UNIT_INTERVAL, "daily chance a co-producing neighbour reports")
-    sensing_max: float = param(UNIT_INTERVAL, "daily sensing chance of a sensable issue, full cover")
+    sensing_max: float = param(
+        UNIT_INTERVAL, "daily sensing chance of a sensable issue, full cover"
+    )
     sensable_share: float = param(UNIT_INTERVAL, "share of department issues sensors can detect")
     digital_scale: float = param(
         POSITIVE, "digital spending, units per day per 1000 households, for 63% coverage"
@@ -247,6 +252,9 @@ class ShockConfig:
     duration: int = param(NON_NEGATIVE_INT, "days the shock lasts")
     rate_multiplier: float = param(POSITIVE, "factor on the issue rate during the shock")
     service_share: float = param(UNIT_INTERVAL, "share of service needs during the shock")
+    contagion: float = param(
+        UNIT_INTERVAL, "issue chance per day added per neighbour with an unreported issue"
+    )
     super_grid: bool = param(ANY, "超级网格: grid workers, party, volunteers turn to detection")
     volunteer_households: float = param(NON_NEGATIVE, "households a volunteer watches per day")
     party_households: float = param(NON_NEGATIVE, "households a party member-day watches")

@@ -84,6 +84,11 @@ class FastEngine:
         co_producing = model.lattice.group_mean(population.participating)
         rate = issues.base_rate * model.shock.rate_multiplier(model.steps)
         chance = rate * (1 - issues.prevention * co_producing)
+        contagion = model.shock.contagion(model.steps)
+        if contagion:
+            unreported = np.zeros(population.size)
+            unreported[model.flow.issues.origin[model.flow.still_undiscovered()]] = 1
+            chance = chance + contagion * (model.lattice.group_sum(unreported) - unreported)
         free = population.open_issue < 0
         raisers = np.flatnonzero(free & (model.rng.random(population.size) < chance))
         if len(raisers):
@@ -102,8 +107,9 @@ class FastEngine:
             return
         ids = flow.still_undiscovered()
         owners = flow.issues.origin[ids]
-        leaders = model.lattice.group_sum(population.participating)[owners] - (
-            population.participating[owners]
+        leaders = (
+            model.lattice.group_sum(population.participating)[owners]
+            - (population.participating[owners])
         )
         chance = 1 - (1 - discovery.leader_report) ** leaders
         flow.mark_discovered(ids[model.rng.random(len(ids)) < chance], "building_leader")
@@ -129,8 +135,10 @@ class FastEngine:
         p.trust[:] = (1 - weight) * p.trust + weight * network.neighbour_mean(p.trust)
 
         p.recent_services[:] = residents.service_memory * p.recent_services + held
-        target = residents.satisfaction_baseline + residents.service_gain * (
-            p.recent_services / (1 + p.recent_services)
+        target = (
+            residents.satisfaction_baseline
+            + residents.service_gain * p.recent_services / (1 + p.recent_services)
+            + residents.public_goods_gain * model.lattice.group_mean(p.participating)
         )
         has_issue = p.open_issue >= 0
         issue = p.open_issue[has_issue]

@@ -10,6 +10,7 @@ purchased project under 三社联动, or to the community workstation.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,7 @@ class IssueFlow:
         self.discoveries = dict.fromkeys(CHANNELS, 0)
         self.routes = dict.fromkeys(ROUTES, 0)
         self.projects = 0  # 三社联动 contracts: one per social organisation and day
+        self.local_services = 0  # service needs the community workstations took on
         self._contracted_today: set[int] = set()
 
     # -- handlers -------------------------------------------------------------------------
@@ -78,16 +80,25 @@ class IssueFlow:
         category = np.where(is_service, SERVICE, rng.integers(0, cfg.government.departments, n))
         cross = ~is_service & (rng.random(n) < cfg.issues.cross_share)
         extra = rng.integers(2, max(2, cfg.issues.max_departments) + 1, n)
-        departments = np.where(is_service, 0, np.where(cross & (cfg.issues.max_departments > 1),
-                                                       extra, 1))
+        departments = np.where(
+            is_service, 0, np.where(cross & (cfg.issues.max_departments > 1), extra, 1)
+        )
         sensable = ~is_service & (rng.random(n) < cfg.discovery.sensable_share)
         severity = rng.integers(1, 4, n)
         return self._add(origins, category, severity, departments, sensable)
 
     def _add(self, origins, category, severity, departments, sensable, recurrence_of=None):
         model = self.model
-        ids = self.issues.add(model.steps, origins, model.partition.community[origins], category,
-                              severity, departments, sensable, recurrence_of)
+        ids = self.issues.add(
+            model.steps,
+            origins,
+            model.partition.community[origins],
+            category,
+            severity,
+            departments,
+            sensable,
+            recurrence_of,
+        )
         model.population.open_issue[origins] = ids
         self.open_ids = np.concatenate([self.open_ids, ids])
         self.undiscovered = np.concatenate([self.undiscovered, ids])
@@ -96,8 +107,14 @@ class IssueFlow:
     def reraise(self, issue: int) -> None:
         """A fix that did not hold: the same problem is raised again at once."""
         i = self.issues
-        self._add(i.origin[[issue]], i.category[[issue]], i.severity[[issue]],
-                  i.departments[[issue]], i.sensable[[issue]], np.array([issue]))
+        self._add(
+            i.origin[[issue]],
+            i.category[[issue]],
+            i.severity[[issue]],
+            i.departments[[issue]],
+            i.sensable[[issue]],
+            np.array([issue]),
+        )
 
     # -- discovery ------------------------------------------------------------------------
 
@@ -169,8 +186,9 @@ class IssueFlow:
             self._dispatch(issue, "joint", departments, day + gov.dispatch_delay, sequential=False)
         else:  # up the line, one department after another
             departments = [model.departments[d] for d in needed]
-            self._dispatch(issue, "department", departments, day + gov.dispatch_delay,
-                           sequential=True)
+            self._dispatch(
+                issue, "department", departments, day + gov.dispatch_delay, sequential=True
+            )
 
     def _route_service_need(self, issue: int) -> None:
         """三社联动: community finds the need, a social organisation runs it as a purchased
@@ -186,6 +204,7 @@ class IssueFlow:
             self._dispatch(issue, "social_org", [org], model.steps, sequential=False)
         else:
             station = model.workstations[community]
+            self.local_services += 1
             self._dispatch(issue, "local", [station], model.steps, sequential=False)
 
     def _dispatch(self, issue: int, route: str, handlers: list, ready: int, sequential: bool):
@@ -197,7 +216,7 @@ class IssueFlow:
         ids = [self.tasks.add(issue, h.handler_id, NOT_YET) for h in handlers]
         self.issues.set("first_task", issue, ids[0])
         if sequential:
-            for this, following in zip(ids, ids[1:], strict=False):
+            for this, following in itertools.pairwise(ids):
                 self.tasks.set("next_task", this, following)
             self.schedule(ids[0], ready)
         else:

@@ -7,6 +7,8 @@ or abandonment, with the day of each event; each task records which handler did 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 NOT_YET = -1
@@ -24,7 +26,7 @@ ROUTES = ("department", "joint", "local", "social_org")
 class ColumnStore:
     """Growable named columns of equal length, with amortised O(1) appends."""
 
-    columns: dict[str, tuple[type, object]] = {}
+    columns: ClassVar[dict[str, tuple[type, object]]] = {}
 
     def __init__(self, capacity: int = 1024):
         self.size = 0

@@ -10,7 +10,7 @@ from numba import njit
 def co_producer_counts(participating, neighbours, degree):
     """``n_c`` of every group: co-producers among the centre and its neighbours."""
     n = len(degree)
-    counts = np.empty(n, np.int64)
+    counts = np.empty(n, np.int32)
     for g in range(n):
         count = np.int64(participating[g])
         for k in range(degree[g]):
@@ -32,8 +32,16 @@ def _payoff(i, participating, neighbours, degree, share, counts, bonus, cost):
 
 @njit(cache=True)
 def co_production_round(
-    participating, neighbours, degree, group_synergy, bonus, cost, noise, exploration,
-    n_updates, seed,
+    participating,
+    neighbours,
+    degree,
+    group_synergy,
+    bonus,
+    cost,
+    noise,
+    exploration,
+    n_updates,
+    seed,
 ):
     """``n_updates`` elementary updates of random sequential Fermi imitation (in place).
 
@@ -70,3 +78,20 @@ def co_production_round(
                 counts[neighbours[x, k]] += delta
             changes += 1
     return changes
+
+
+@njit(cache=True)
+def csr_mean(indptr, indices, values):
+    """Mean of ``values`` over each row's entries of a CSR adjacency (own value if none)."""
+    n = len(indptr) - 1
+    out = np.empty(n)
+    for i in range(n):
+        start, stop = indptr[i], indptr[i + 1]
+        if stop == start:
+            out[i] = values[i]
+            continue
+        total = 0.0
+        for k in range(start, stop):
+            total += values[indices[k]]
+        out[i] = total / (stop - start)
+    return out

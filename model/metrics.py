@@ -30,6 +30,10 @@ def gini(values: np.ndarray) -> float:
     return float((2 * np.arange(1, n + 1) - n - 1) @ values / (n * total))
 
 
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
+
+
 def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if len(values) else float("nan")
 
@@ -51,9 +55,11 @@ def measure(model: CoGovModel) -> dict[str, float]:
     response = (issues.resolved - issues.created)[resolved]
     departments = issues.departments[resolved]
     undiscovered = len(flow.still_undiscovered())
-    community_satisfaction = np.bincount(
-        model.partition.community, weights=population.satisfaction
-    ) / model.community_households
+    community_satisfaction = (
+        np.bincount(model.partition.community, weights=population.satisfaction)
+        / model.community_households
+    )
+    services_routed = flow.routes["social_org"] + flow.local_services
     office = model.street_office
     spent_total = sum(office.spent_total.values())
     orgs = model.social_orgs
@@ -76,6 +82,7 @@ def measure(model: CoGovModel) -> dict[str, float]:
         "n_social_orgs": float(len(orgs)),
         "social_org_capacity": float(sum(org.workers for org in orgs)),
         "social_org_projects": float(flow.projects),
+        "social_org_service_share": _share(flow.routes["social_org"], services_routed),
         "joint_dispatches": float(flow.routes["joint"]),
         **{f"discovered_by_{channel}": float(flow.discoveries[channel]) for channel in CHANNELS},
         "department_queue": float(sum(d.queued for d in model.departments)),
@@ -101,5 +108,3 @@ def resilience(backlog: np.ndarray, start: int, duration: int, window: int = 30)
         "peak_backlog": peak,
         "recovery_days": float(recovered[0]) if len(recovered) else None,
     }
-
-

@@ -89,6 +89,7 @@ class CoGovModel(mesa.Model):
         self.party_branches = [PartyBranch(self, c) for c in communities]
         self.party_committee = StreetPartyCommittee(self)
         self.social_orgs: list[SocialOrganisation] = []
+        self.social_orgs_by_community: list[list[SocialOrganisation]] = [[] for _ in communities]
         for c in communities:
             for _ in range(cfg.social_orgs.initial_per_community):
                 self.found_social_org(c)
@@ -180,9 +181,9 @@ class CoGovModel(mesa.Model):
             self.street_office.grid_workers_per_unit() * discovery.patrol_households,
         )
         if self.super_grid_active:
-            unit_share = self.unit_households / self.community_households[
-                self.partition.unit_community
-            ]
+            unit_share = (
+                self.unit_households / self.community_households[self.partition.unit_community]
+            )
             branch_capacity = np.array([b.capacity for b in self.party_branches])
             visits += (
                 branch_capacity[self.partition.unit_community] * unit_share * shock.party_households
@@ -196,7 +197,7 @@ class CoGovModel(mesa.Model):
         return visits
 
     def social_orgs_in(self, community: int) -> list[SocialOrganisation]:
-        return [org for org in self.social_orgs if org.community == community]
+        return self.social_orgs_by_community[community]
 
     def contract_social_org(self, community: int) -> SocialOrganisation | None:
         """Buy one service from the community's least-loaded social organisation, if there is
@@ -214,6 +215,7 @@ class CoGovModel(mesa.Model):
     def found_social_org(self, community: int) -> SocialOrganisation:
         org = SocialOrganisation(self, community)
         self.social_orgs.append(org)
+        self.social_orgs_by_community[community].append(org)
         return org
 
     def close_social_org(self, org: SocialOrganisation) -> None:
@@ -225,4 +227,5 @@ class CoGovModel(mesa.Model):
                 self.flow.hand_over(task, station)
         org.queued = 0
         self.social_orgs.remove(org)
+        self.social_orgs_by_community[org.community].remove(org)
         org.remove()

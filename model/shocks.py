@@ -20,6 +20,10 @@ class Shock:
         """Factor on every household's issue rate today."""
         return self.config.rate_multiplier if self.active(day) else 1.0
 
+    def contagion(self, day: int) -> float:
+        """Issue chance added per neighbour with an unreported issue today."""
+        return self.config.contagion if self.active(day) else 0.0
+
     def service_share(self, day: int) -> float:
         """Share of new issues that are service needs today."""
         return self.config.service_share if self.active(day) else self.normal_service_share

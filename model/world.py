@@ -13,33 +13,39 @@ import networkx as nx
 import numpy as np
 
 from model.config import WorldConfig
+from model.kernels import csr_mean
 
 
 @dataclass(frozen=True, eq=False)
 class Lattice:
     """The von Neumann lattice as arrays: ``neighbours[i]`` padded with -1 to width 4."""
 
-    neighbours: np.ndarray  # (N, 4) int64, -1 where a border cell has fewer neighbours
-    degree: np.ndarray  # (N,) int64, 4 on a torus, 2..4 otherwise
+    neighbours: np.ndarray  # (N, 4) int32, -1 where a border cell has fewer neighbours
+    degree: np.ndarray  # (N,) int32, 4 on a torus, 2..4 otherwise
+    width: int
+    height: int
+    torus: bool
 
     @property
     def size(self) -> int:
         """Number of cells (households), N."""
         return len(self.degree)
 
-    @cached_property
-    def _members(self) -> np.ndarray:
-        """(N, 5): each group's centre and neighbours, -1 padding mapped to a zero slot N."""
-        centre = np.arange(self.size)[:, None]
-        return np.where(
-            np.concatenate([centre, self.neighbours], axis=1) >= 0,
-            np.concatenate([centre, self.neighbours], axis=1),
-            self.size,
-        )
-
     def group_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` over each household's group (itself and its neighbours)."""
-        return np.append(values, 0)[self._members].sum(axis=1)
+        """Sum of ``values`` over each household's group (itself and its neighbours), by
+        shifting the grid one cell in each direction."""
+        grid = np.asarray(values, dtype=float).reshape(self.width, self.height)
+        total = grid.copy()
+        total[1:, :] += grid[:-1, :]
+        total[:-1, :] += grid[1:, :]
+        total[:, 1:] += grid[:, :-1]
+        total[:, :-1] += grid[:, 1:]
+        if self.torus:
+            total[0, :] += grid[-1, :]
+            total[-1, :] += grid[0, :]
+            total[:, 0] += grid[:, -1]
+            total[:, -1] += grid[:, 0]
+        return total.reshape(-1)
 
     def group_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of ``values`` over each household's group."""
@@ -62,8 +68,9 @@ def von_neumann_lattice(width: int, height: int, torus: bool) -> Lattice:
     table = np.stack(columns, axis=1)
     # Push the -1 paddings to the right so that neighbours[i, :degree[i]] are the neighbours.
     order = np.argsort(table < 0, axis=1, kind="stable")
-    table = np.take_along_axis(table, order, axis=1)
-    return Lattice(neighbours=table, degree=(table >= 0).sum(axis=1))
+    table = np.take_along_axis(table, order, axis=1).astype(np.int32)
+    degree = (table >= 0).sum(axis=1).astype(np.int32)
+    return Lattice(table, degree, width, height, torus)
 
 
 def partition_axis(length: int, parts: int) -> np.ndarray:
@@ -136,9 +143,7 @@ class SocialNetwork:
 
     def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of ``values`` over each resident's ties (its own value if it has none)."""
-        rows = np.repeat(np.arange(self.size), self.degree)
-        sums = np.bincount(rows, weights=values[self.indices], minlength=self.size)
-        return np.where(self.degree > 0, sums / np.maximum(self.degree, 1), values)
+        return csr_mean(self.indptr, self.indices, values)
 
     def neighbours_of(self, i: int) -> np.ndarray:
         """Indices of resident ``i``'s social ties."""

@@ -74,17 +74,17 @@ def test_switches_take_only_booleans(key):
 
 
 def test_budget_shares_must_sum_to_one():
-    with pytest.raises(ConfigError, match="government.budget_shares shares must sum to 1"):
+    with pytest.raises(ConfigError, match=r"government\.budget_shares shares must sum to 1"):
         load_config("government.budget_shares.staff=0.9")
 
 
 def test_party_split_must_sum_to_one():
-    with pytest.raises(ConfigError, match="party.split"):
+    with pytest.raises(ConfigError, match=r"party\.split"):
         load_config("party.split.contact=0.0")
 
 
 def test_cross_cutting_issues_cannot_need_more_departments_than_exist():
-    with pytest.raises(ConfigError, match="issues.max_departments"):
+    with pytest.raises(ConfigError, match=r"issues\.max_departments"):
         load_config("government.departments=2", "issues.max_departments=3")
 
 

@@ -12,8 +12,15 @@ from tests.conftest import build
 
 STRUCTURES = ["bureaucratic", "party_led", "grid", "sanshe", "decentralised", "co_governance"]
 SHARES = ["staff", "grid_workers", "digital_platform", "purchase_of_services", "points_rewards"]
-RATES = ["resolution_rate", "abandoned", "undiscovered_share", "participation_rate",
-         "mean_trust", "mean_satisfaction", "satisfaction_gini"]
+RATES = [
+    "resolution_rate",
+    "abandoned",
+    "undiscovered_share",
+    "participation_rate",
+    "mean_trust",
+    "mean_satisfaction",
+    "satisfaction_gini",
+]
 
 
 @st.composite
@@ -27,8 +34,10 @@ def valid_configs(draw) -> list[str]:
     return [
         f"structure={draw(st.sampled_from(STRUCTURES))}",
         f"shock={draw(st.sampled_from(['none', 'epidemic', 'disaster']))}",
-        "shock.start=5", "shock.duration=10",
-        f"world.width={size}", f"world.height={size + draw(st.integers(0, 5))}",
+        "shock.start=5",
+        "shock.duration=10",
+        f"world.width={size}",
+        f"world.height={size + draw(st.integers(0, 5))}",
         f"world.communities_per_side={draw(st.integers(1, 3))}",
         f"world.grid_unit_side={draw(st.integers(2, 6))}",
         f"issues.base_rate={draw(st.floats(0.005, 0.05))}",
@@ -37,7 +46,10 @@ def valid_configs(draw) -> list[str]:
         f"government.devolution.resources={draw(st.floats(0, 1))}",
         f"government.data_sharing={draw(st.floats(0, 1))}",
         f"social_orgs.price={draw(st.floats(0, 4))}",
-        *(f"government.budget_shares.{name}={share}" for name, share in zip(SHARES, shares)),
+        *(
+            f"government.budget_shares.{name}={share}"
+            for name, share in zip(SHARES, shares, strict=True)
+        ),
         f"seed={draw(st.integers(0, 10_000))}",
     ]
 
@@ -50,10 +62,14 @@ def test_issues_are_conserved_budgets_kept_and_rates_in_range(overrides, engine)
     for _ in range(30):
         model.step()
         m = model.metrics
-        assert m["issues_created"] == m["issues_resolved"] + m["issues_open"] + m["issues_abandoned"]
+        assert (
+            m["issues_created"] == m["issues_resolved"] + m["issues_open"] + m["issues_abandoned"]
+        )
         fixed = ("department_staff", "devolved_staff", "grid_workers", "digital_platform")
         assert sum(m[f"spending_{line}"] for line in fixed) <= budget + 1e-9
-        assert m["spending_points_rewards"] <= model.street_office.allocation["points_rewards"] + 1e-9
+        assert (
+            m["spending_points_rewards"] <= model.street_office.allocation["points_rewards"] + 1e-9
+        )
         assert sum(model.street_office.spent_total.values()) <= budget * model.steps + 1e-6
         assert all(value >= 0 for key, value in m.items() if key.startswith("spending_"))
         for key in RATES:
@@ -81,7 +97,13 @@ def test_issues_are_conserved_budgets_kept_and_rates_in_range(overrides, engine)
 def test_every_structure_runs_with_every_shock():
     for structure in STRUCTURES:
         for shock in ["none", "epidemic", "disaster"]:
-            model = build(f"structure={structure}", f"shock={shock}", "shock.start=3",
-                          "world.width=20", "world.height=20", "steps=10")
+            model = build(
+                f"structure={structure}",
+                f"shock={shock}",
+                "shock.start=3",
+                "world.width=20",
+                "world.height=20",
+                "steps=10",
+            )
             model.run_for(10)
             assert model.metrics["issues_created"] > 0

@@ -18,8 +18,9 @@ def run(*overrides: str, days: int = 60):
 
 
 def mean_over_seeds(metric: str, *overrides: str, seeds=range(3), days: int = 120) -> float:
-    return float(np.nanmean([run(*overrides, f"seed={s}", days=days).metrics[metric]
-                             for s in seeds]))
+    return float(
+        np.nanmean([run(*overrides, f"seed={s}", days=days).metrics[metric] for s in seeds])
+    )
 
 
 def shares(**values: float) -> list[str]:
@@ -37,29 +38,52 @@ def test_no_coordinating_capacity_no_joint_dispatch():
 
 
 def test_no_digital_platform_no_sensing():
-    no_digital = shares(staff=0.75, grid_workers=0.1, digital_platform=0.0,
-                        purchase_of_services=0.1, points_rewards=0.05)
+    no_digital = shares(
+        staff=0.75,
+        grid_workers=0.1,
+        digital_platform=0.0,
+        purchase_of_services=0.1,
+        points_rewards=0.05,
+    )
     assert run("structure=grid", *no_digital).metrics["discovered_by_digital_sensing"] == 0
     assert run("structure=grid").metrics["discovered_by_digital_sensing"] > 0
 
 
 def test_no_grid_workers_no_patrol_discoveries():
-    no_grid = shares(staff=0.8, grid_workers=0.0, digital_platform=0.1,
-                     purchase_of_services=0.0, points_rewards=0.1)
+    no_grid = shares(
+        staff=0.8,
+        grid_workers=0.0,
+        digital_platform=0.1,
+        purchase_of_services=0.0,
+        points_rewards=0.1,
+    )
     assert run("structure=grid", *no_grid).metrics["discovered_by_grid_patrol"] == 0
     assert run("structure=grid").metrics["discovered_by_grid_patrol"] > 0
 
 
 def test_building_leaders_only_under_sanzhangzhi():
-    assert run("structure=grid", "discovery.building_leaders=false").metrics[
-        "discovered_by_building_leader"] == 0
-    assert run("structure=grid", "discovery.building_leaders=true").metrics[
-        "discovered_by_building_leader"] > 0
+    assert (
+        run("structure=grid", "discovery.building_leaders=false").metrics[
+            "discovered_by_building_leader"
+        ]
+        == 0
+    )
+    assert (
+        run("structure=grid", "discovery.building_leaders=true").metrics[
+            "discovered_by_building_leader"
+        ]
+        > 0
+    )
 
 
 def test_no_purchase_budget_no_social_org_projects():
-    no_purchase = shares(staff=0.8, grid_workers=0.1, digital_platform=0.05,
-                         purchase_of_services=0.0, points_rewards=0.05)
+    no_purchase = shares(
+        staff=0.8,
+        grid_workers=0.1,
+        digital_platform=0.05,
+        purchase_of_services=0.0,
+        points_rewards=0.05,
+    )
     assert run("structure=sanshe", *no_purchase).metrics["social_org_projects"] == 0
     assert run("structure=sanshe").metrics["social_org_projects"] > 0
 
@@ -88,8 +112,10 @@ def test_resources_without_authority_sit_idle():
     idle = []
     for _ in range(60):
         model.step()
-        idle.append(sum(w.idle_today for w in model.workstations)
-                    / max(1e-9, sum(w.capacity for w in model.workstations)))
+        idle.append(
+            sum(w.idle_today for w in model.workstations)
+            / max(1e-9, sum(w.capacity for w in model.workstations))
+        )
     assert np.mean(idle) > 0.5
 
 
@@ -101,8 +127,13 @@ def test_shared_data_shortens_cross_cutting_hand_offs():
 
 
 def test_prevention_off_issue_rate_ignores_co_production():
-    everyone = ("structure=canonical_pgg", "structure.institutions=true", "world.torus=false",
-                "residents.initial_participation=1", "residents.exploration=0")
+    everyone = (
+        "structure=canonical_pgg",
+        "structure.institutions=true",
+        "world.torus=false",
+        "residents.initial_participation=1",
+        "residents.exploration=0",
+    )
     prevented = build(*SMALL, *everyone, "issues.prevention=1")
     prevented.run_for(30)
     assert prevented.metrics["issues_created"] == 0
@@ -112,8 +143,13 @@ def test_prevention_off_issue_rate_ignores_co_production():
 
 
 def test_need_weight_zero_removes_crowding_out_channel():
-    model = run("structure=bureaucratic", "residents.need_weight=0", "social_orgs.sanshe=false",
-                "social_orgs.initial_per_community=0", days=20)
+    model = run(
+        "structure=bureaucratic",
+        "residents.need_weight=0",
+        "social_orgs.sanshe=false",
+        "social_orgs.initial_per_community=0",
+        days=20,
+    )
     r = model.config.residents.synergy
     assert np.allclose(model.population.group_synergy, r)
 
@@ -125,8 +161,13 @@ def test_organising_raises_synergy_only_where_social_orgs_work():
 
 
 def test_points_budget_zero_pays_no_points():
-    no_points = shares(staff=0.75, grid_workers=0.1, digital_platform=0.05,
-                       purchase_of_services=0.1, points_rewards=0.0)
+    no_points = shares(
+        staff=0.75,
+        grid_workers=0.1,
+        digital_platform=0.05,
+        purchase_of_services=0.1,
+        points_rewards=0.0,
+    )
     model = run("structure=co_governance", *no_points)
     assert model.population.points.sum() == 0
     assert model.street_office.spent_total["points_rewards"] == 0
@@ -139,17 +180,28 @@ def test_no_mobilisation_no_mobilisation_bonus():
 
 
 def test_party_contact_raises_trust():
-    quiet = run("structure=bureaucratic", "party.split.mobilise=0.5",
-                "party.split.coordinate=0.5", "party.split.contact=0", "party.contact_gain=0.5")
+    quiet = run(
+        "structure=bureaucratic",
+        "party.split.mobilise=0.5",
+        "party.split.coordinate=0.5",
+        "party.split.contact=0",
+        "party.contact_gain=0.5",
+    )
     assert not quiet.population.contacted.any()
     visiting = ("structure=bureaucratic", "party.contact_gain=0.5")
-    assert (mean_over_seeds("mean_trust", *visiting)
-            > mean_over_seeds("mean_trust", *visiting, "party.contact_gain=0") + 0.05)
+    assert (
+        mean_over_seeds("mean_trust", *visiting)
+        > mean_over_seeds("mean_trust", *visiting, "party.contact_gain=0") + 0.05
+    )
 
 
 def test_perfect_fixes_never_recur():
-    model = run("structure=bureaucratic", "government.department_quality=1",
-                "government.local_quality=1", "government.service_quality=1")
+    model = run(
+        "structure=bureaucratic",
+        "government.department_quality=1",
+        "government.local_quality=1",
+        "government.service_quality=1",
+    )
     issues = model.flow.issues
     assert (issues.recurrence_of == -1).all()
     assert issues.held[issues.resolved >= 0].all()
@@ -170,8 +222,14 @@ def test_no_abandonment_when_patience_outlasts_the_run():
 
 def test_shock_multiplies_issue_rates_only_while_it_lasts():
     quiet = run("structure=bureaucratic", "shock=none", days=40)
-    shocked = run("structure=bureaucratic", "shock=disaster", "shock.start=10",
-                  "shock.duration=10", "shock.rate_multiplier=5", days=40)
+    shocked = run(
+        "structure=bureaucratic",
+        "shock=disaster",
+        "shock.start=10",
+        "shock.duration=10",
+        "shock.rate_multiplier=5",
+        days=40,
+    )
     created = shocked.flow.issues.created
     calm = quiet.flow.issues.created
     assert (created >= 10).sum() > (calm >= 10).sum()
@@ -188,15 +246,24 @@ def test_super_grid_adds_party_and_volunteer_visits():
 
 
 def test_social_orgs_without_revenue_exit():
-    model = run("structure=sanshe", "social_orgs.price=0", "social_orgs.incubation_cost=1e9",
-                days=120)
+    model = run(
+        "structure=sanshe", "social_orgs.price=0", "social_orgs.incubation_cost=1e9", days=120
+    )
     assert model.metrics["n_social_orgs"] == 0
 
 
 @pytest.mark.parametrize("engine", ["agents", "fast"])
 def test_same_seed_same_full_run(engine):
-    overrides = (*SMALL, "world.width=14", "world.height=14", f"engine={engine}",
-                 "structure=co_governance", "shock=epidemic", "shock.start=5", "seed=9")
+    overrides = (
+        *SMALL,
+        "world.width=14",
+        "world.height=14",
+        f"engine={engine}",
+        "structure=co_governance",
+        "shock=epidemic",
+        "shock.start=5",
+        "seed=9",
+    )
     one, two = build(*overrides), build(*overrides)
     one.run_for(30)
     two.run_for(30)

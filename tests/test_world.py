@@ -43,8 +43,14 @@ def test_torus_gives_every_household_four_neighbours():
 
 @pytest.mark.parametrize("width,height,n", [(100, 100, 3), (37, 23, 2), (10, 10, 1), (60, 45, 4)])
 def test_partition_nests_grid_units_in_communities(width, height, n):
-    world = WorldConfig(width=width, height=height, torus=False, communities_per_side=n,
-                        grid_unit_side=10, rewiring=0.0)
+    world = WorldConfig(
+        width=width,
+        height=height,
+        torus=False,
+        communities_per_side=n,
+        grid_unit_side=10,
+        rewiring=0.0,
+    )
     part = partition(world)
     assert part.n_communities == n * n
     assert set(np.unique(part.community)) == set(range(n * n))
@@ -62,8 +68,9 @@ def test_default_grid_units_hold_about_a_hundred_households():
 
 
 def test_communities_are_contiguous_blocks():
-    world = WorldConfig(width=30, height=30, torus=False, communities_per_side=3,
-                        grid_unit_side=10, rewiring=0.0)
+    world = WorldConfig(
+        width=30, height=30, torus=False, communities_per_side=3, grid_unit_side=10, rewiring=0.0
+    )
     grid = partition(world).community.reshape(30, 30)
     assert (grid[:10, :10] == 0).all() and (grid[20:, 20:] == 8).all()
 
