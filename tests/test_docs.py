@@ -1,0 +1,48 @@
+"""The model description stays complete: every configuration key a user can set and every
+metric the model records is named in docs/ODD.md (in backticks, as the dotted key or name)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model import CoGovModel, load_config
+from model.config import iter_params
+from model.metrics import SPENDING_LINES
+
+ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+
+RUN_LEVEL_METRICS = (
+    "peak_backlog",
+    "recovery_days",
+    "total_spending",
+    "total_budget",
+    *(f"total_spending_{line}" for line in SPENDING_LINES),
+)
+"""Metrics added per run by ``experiments.run.final_metrics`` rather than recorded daily."""
+
+
+@pytest.fixture(scope="module")
+def odd_text() -> str:
+    return ODD.read_text(encoding="utf-8")
+
+
+def missing_from(text: str, names: list[str]) -> list[str]:
+    """The names that do not appear in ``text`` as `` `name` ``."""
+    return [name for name in names if f"`{name}`" not in text]
+
+
+def test_every_config_key_is_documented(odd_text):
+    keys = [key for key, _ in iter_params()]
+    missing = missing_from(odd_text, keys)
+    assert not missing, f"docs/ODD.md does not name these config keys: {', '.join(missing)}"
+
+
+def test_every_metric_is_documented(odd_text):
+    model = CoGovModel(
+        load_config("world.width=6", "world.height=6", "world.communities_per_side=1")
+    )
+    names = [*model.metrics, *RUN_LEVEL_METRICS]
+    missing = missing_from(odd_text, names)
+    assert not missing, f"docs/ODD.md does not name these metrics: {', '.join(missing)}"
