@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import hydra
@@ -17,7 +18,8 @@ from hydra._internal.utils import get_args_parser  # Hydra's own parser (hydra-c
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from model.config import CONFIG_DIR, check_overrides, register_schema
+from experiments.store import check_writable
+from model.config import CONFIG_DIR, SCHEMA_MATCHING, check_overrides, register_schema
 from model.errors import explain
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,9 @@ log = logging.getLogger(__name__)
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def app(cfg: DictConfig) -> dict:
-    """Run the model once and write ``summary.json`` and ``timeseries.parquet``."""
+    """One run, or, with ``experiment=NAME``, a whole experiment (table, figure, database)."""
+    if cfg.experiment is not None:
+        return run_experiment_job(cfg)
     from experiments.run import format_metrics, simulate, write_outputs
 
     out_dir = Path(HydraConfig.get().runtime.output_dir)
@@ -35,6 +39,42 @@ def app(cfg: DictConfig) -> dict:
     print(f"{cfg.structure.name}, seed {cfg.seed}, {cfg.steps} days -> {out_dir}")
     print(format_metrics(summary["metrics"]))
     return summary["metrics"]
+
+
+def run_experiment_job(cfg: DictConfig) -> dict:
+    """Run what is missing, store it, print the table and draw the figure."""
+    from experiments.figures import draw, write_captions
+    from experiments.sweep import (
+        command_line_overrides,
+        confidence_table,
+        format_table,
+        results_frame,
+        run_experiment,
+    )
+
+    experiment = cfg.experiment
+    specs = run_experiment(cfg, command_line_overrides())
+    frame = results_frame(specs, cfg.results.db)
+    by = "structure" if len(experiment.structures) > 1 or not specs[0].point else None
+    if by is not None:
+        table = confidence_table(frame, by, list(experiment.outputs))
+        print(format_table(table, by, list(experiment.outputs), cfg.lang))
+    files, caption = draw(cfg, specs)
+    write_captions(Path(cfg.results.figures_dir), {experiment.figure: caption})
+    print(f"figure: {', '.join(str(f) for f in files)}")
+    print(f"runs stored in {cfg.results.db} (tables runs, timeseries)")
+    return {"runs": len(specs)}
+
+
+MAIN_JOB = "experiment=compare_structures"
+PRESENTATION_KEYS = ("lang", "results", "hydra", "experiment")
+
+
+def _is_main_job(overrides: list[str]) -> bool:
+    """``uv run cogov`` alone (or with only presentation keys such as lang=zh) is the main
+    job: compare the structures. Any model key (structure=..., seed=...) asks for one run."""
+    touched = {o.lstrip("+~").split("=")[0].split(".")[0].split("/")[0] for o in overrides}
+    return touched <= set(PRESENTATION_KEYS) and "experiment" not in touched
 
 
 def _wants_info(args: argparse.Namespace) -> bool:
@@ -56,13 +96,21 @@ def main() -> None:
     caught before Hydra creates any output directory."""
     register_schema()
     args = get_args_parser().parse_args()
+    if not args.multirun and not _wants_info(args) and _is_main_job(args.overrides):
+        sys.argv.append(MAIN_JOB)
+        args.overrides.append(MAIN_JOB)
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us instead of Hydra's printer
+    warnings.filterwarnings("ignore", message=SCHEMA_MATCHING)
     try:
         if not _wants_info(args):
-            check_overrides(args.overrides)
+            first = check_overrides(args.overrides)
+            if args.multirun or first.experiment is not None:
+                check_writable(first.results.db)
         app()
     except Exception as error:
-        user_error = explain(error)
+        from experiments.store import StoreError
+
+        user_error = error if isinstance(error, StoreError) else explain(error)
         if user_error is None:
             raise
         print(f"cogov: error: {user_error}", file=sys.stderr)

@@ -29,6 +29,7 @@ import math
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -338,6 +339,27 @@ def _writable(db: Path | str) -> Path:
     return db
 
 
+def check_writable(db: Path | str) -> None:
+    """StoreError (one line) unless ``db`` can be written: it must not be a folder, and its
+    nearest existing folder must accept a new file (probed with a temporary file, removed at
+    once). Nothing else is created."""
+    path = Path(db).expanduser().absolute()
+    if path.is_dir():
+        raise StoreError(f"cannot use {path} as the database: it is a directory")
+    existing = next(p for p in path.parents if p.exists())
+    if not existing.is_dir():
+        raise StoreError(f"cannot write the database {path}: {existing} is not a folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise StoreError(f"cannot write the database {path}: the file is read-only")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise StoreError(
+            f"cannot write the database {path}: {existing}: {error.strerror}"
+        ) from None
+
+
 @contextmanager
 def _writer_lock(db: Path) -> Iterator[None]:
     """Hold ``<db>.lock`` (waiting up to LOCK_TIMEOUT seconds) so that writers take turns."""
@@ -638,6 +660,22 @@ def collect(
         unfinished=unfinished,
         seconds=time.perf_counter() - start,
     )
+
+
+def write_table(
+    db: Path | str, table: str, frame: pd.DataFrame, replace_where: dict[str, Any]
+) -> None:
+    """Replace the rows of ``table`` matching ``replace_where`` by ``frame``, in one
+    transaction under the writer lock (for derived results such as sensitivity indices)."""
+    db = _writable(db)
+    with _writer_lock(db), connect(db, read_only=False) as con:
+        con.register("incoming", frame)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {_quote(table)} AS SELECT * FROM incoming LIMIT 0")
+        where = " AND ".join(f"{_quote(k)} = ?" for k in replace_where)
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f"DELETE FROM {_quote(table)} WHERE {where}", list(replace_where.values()))
+        con.execute(f"INSERT INTO {_quote(table)} SELECT * FROM incoming")
+        con.execute("COMMIT")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

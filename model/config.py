@@ -14,6 +14,7 @@ import functools
 import hashlib
 import json
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -30,8 +31,9 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 SCHEMA_NAME = "cogov_schema"
 """Name under which the schema is stored in Hydra's ConfigStore (at the root, not in a group)."""
 
-NOT_MODEL_KEYS = ("seed",)
-"""Top-level keys that do not enter the config hash (the seed is recorded separately)."""
+NOT_MODEL_KEYS = ("seed", "experiment", "results", "lang")
+"""Top-level keys that do not enter the config hash: the seed (recorded separately) and the
+keys that say how runs are organised and shown, not what is simulated."""
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,45 @@ class StructureConfig:
     institutions: bool = param(ANY, "whether institutions and the issue flow exist")
 
 
+class Method(enum.Enum):
+    """How an experiment chooses its parameter points."""
+
+    grid = "grid"  # every combination of the listed values
+    sobol = "sobol"  # Saltelli sample for Sobol indices (SALib)
+    morris = "morris"  # Morris trajectories for elementary effects (SALib)
+
+
+@dataclass
+class ExperimentConfig:
+    """A sweep preset (configs/experiment/*.yaml): which runs, how many seeds, what to show."""
+
+    name: str = param(ANY, "preset name, set by configs/experiment/*.yaml")
+    description: str = param(ANY, "one line on what the experiment asks")
+    figure: str = param(ANY, "the figure drawn from its runs (experiments/figures.py)")
+    structures: list[str] = param(ANY, "structures compared; every point runs under each")
+    seeds: int = param(POSITIVE_INT, "replicates (seeds 0..n-1) per structure and point")
+    overrides: list[str] = param(ANY, "overrides applied to every run, e.g. shock=epidemic")
+    grid: dict[str, list[Any]] = param(ANY, "method=grid: values per key; all combinations")
+    method: Method = param(ANY, "grid, sobol or morris")
+    levers: dict[str, list[float]] = param(ANY, "sobol/morris: [low, high] per key")
+    samples: int = param(POSITIVE_INT, "sobol: base sample N; morris: trajectories")
+    outputs: list[str] = param(ANY, "metrics tabulated and analysed")
+    workers: int = param(POSITIVE_INT, "processes running the experiment in parallel")
+
+
+@dataclass
+class ResultsConfig:
+    """Where runs, the results database and figures go."""
+
+    db: str = param(ANY, "DuckDB file with tables runs and timeseries")
+    runs_dir: str = param(ANY, "folder for the run directories of experiments")
+    figures_dir: str = param(ANY, "folder for figures (PNG 300 dpi and PDF)")
+
+
+LANGUAGES = ("en", "zh")
+LANGUAGE = Rule("one of: en, zh", lambda v: v in LANGUAGES)
+
+
 @dataclass
 class CogovConfig:
     """The whole configuration of one run."""
@@ -284,6 +325,11 @@ class CogovConfig:
     engine: Engine = param(ANY, "agents (reference) or fast (kernels)")
     seed: int = param(NON_NEGATIVE_INT, "random seed; same config + seed = same run")
     steps: int = param(NON_NEGATIVE_INT, "days to simulate (1 step = 1 day = 1 MCS)")
+    results: ResultsConfig = group(ResultsConfig)
+    lang: str = param(LANGUAGE, "language of tables, figures and the app: en or zh")
+    experiment: ExperimentConfig | None = field(
+        default=None, metadata={"group": ExperimentConfig, "doc": "the sweep preset, if any"}
+    )
 
 
 def iter_params(schema: type = CogovConfig, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -292,6 +338,8 @@ def iter_params(schema: type = CogovConfig, prefix: str = "") -> Iterator[tuple[
         key = f"{prefix}{f.name}"
         if f.default_factory is not MISSING and is_dataclass(f.default_factory):
             yield from iter_params(f.default_factory, f"{key}.")
+        elif "group" in f.metadata:  # an optional group (the experiment)
+            yield from iter_params(f.metadata["group"], f"{key}.")
         else:
             yield key, f
 
@@ -301,7 +349,11 @@ def _leaf_keys(node: DictConfig, prefix: str = "") -> Iterator[str]:
         if prefix == "" and key == "hydra":
             continue
         child = node._get_node(key)
-        if isinstance(child, DictConfig):
+        if isinstance(child, DictConfig) and child._is_none():
+            continue  # an optional group that is not selected (experiment: null)
+        if f"{prefix}{key}" in ("experiment.grid", "experiment.levers"):
+            yield f"{prefix}{key}"  # free-form maps of config keys, checked by the sweep
+        elif isinstance(child, DictConfig):
             yield from _leaf_keys(child, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}"
@@ -325,6 +377,8 @@ def validate(cfg: DictConfig) -> None:
         if key not in known:
             raise unknown_key(key)
     for key, f in iter_params():
+        if key.startswith("experiment.") and cfg.get("experiment") is None:
+            continue
         parent, _, leaf = key.rpartition(".")
         if OmegaConf.is_missing(OmegaConf.select(cfg, parent) if parent else cfg, leaf):
             raise ConfigError(key, f"{key} has no value; set it in configs/ or on the command line")
@@ -373,14 +427,25 @@ def load_config(*overrides: str) -> DictConfig:
     return copy.deepcopy(_compose(tuple(overrides)))
 
 
+SCHEMA_MATCHING = r"(?s).*is validated against ConfigStore schema with the same name"
+"""Hydra's warning for configs/hydra/launcher/*.yaml, which deliberately share their names
+with the launcher plugins' schemas so that Hydra type-checks them against those schemas."""
+
+
 @functools.lru_cache(maxsize=256)
 def _compose(overrides: tuple[str, ...]) -> DictConfig:
     from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
 
     register_schema()
+    warnings.filterwarnings("ignore", message=SCHEMA_MATCHING)
+    _check_experiment_selected(overrides)
     try:
-        with initialize_config_dir(str(CONFIG_DIR), version_base="1.3", job_name="cogov"):
+        if GlobalHydra.instance().is_initialized():  # inside the cogov app: same config tree
             cfg = compose(config_name="config", overrides=list(overrides))
+        else:
+            with initialize_config_dir(str(CONFIG_DIR), version_base="1.3", job_name="cogov"):
+                cfg = compose(config_name="config", overrides=list(overrides))
     except Exception as error:  # Hydra and OmegaConf errors become one-line ConfigErrors
         user_error = explain(error)
         if user_error is None:
@@ -390,20 +455,61 @@ def _compose(overrides: tuple[str, ...]) -> DictConfig:
     return cfg
 
 
+def _check_experiment_selected(overrides: tuple[str, ...]) -> None:
+    """``experiment.*`` keys only exist once an experiment preset is chosen."""
+    keys = [o.lstrip("+~").split("=")[0] for o in overrides]
+    if "experiment" in keys:
+        return
+    for key in keys:
+        if key.startswith("experiment."):
+            options = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
+            raise ConfigError(key, f"{key} belongs to an experiment; choose one with "
+                                   f"experiment=NAME ({', '.join(options)})")
+
+
 def _is_group(key: str) -> bool:
     return key.startswith("hydra/") or (CONFIG_DIR / key).is_dir()
 
 
-def check_overrides(overrides: list[str]) -> None:
+LAUNCHER_PLUGINS = {
+    "joblib": ("hydra_plugins.hydra_joblib_launcher", "uv sync"),
+    "submitit_local": ("hydra_plugins.hydra_submitit_launcher", "uv sync"),
+    "submitit_slurm": ("hydra_plugins.hydra_submitit_launcher", "uv sync"),
+    "ray": ("hydra_plugins.hydra_ray_launcher", "uv sync --extra ray"),
+}
+
+
+def _check_launcher(choice: str) -> None:
+    """A launcher whose plugin is not installed fails here, in one line."""
+    import importlib.util
+
+    module, install = LAUNCHER_PLUGINS.get(choice, (None, None))
+    if module and importlib.util.find_spec(module) is None:
+        raise ConfigError(
+            "hydra/launcher",
+            f"hydra/launcher={choice} needs its plugin; install it with: {install}",
+        )
+
+
+def check_overrides(overrides: list[str]) -> DictConfig:
     """Compose and validate every run a command line asks for, before anything is written.
 
     Each sweep value is tried at least once (with the other keys at their first value): a
-    preset choice by composing, a plain value by setting it on the composed config.
-    Raises :class:`ConfigError` on the first problem.
+    preset choice by composing, a plain value by setting it on the composed config; a
+    launcher must have its plugin installed. Returns the config of the first run; raises
+    :class:`ConfigError` on the first problem.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parsed = OverridesParser.create().parse_overrides(list(overrides))
+    for override in parsed:
+        if override.key_or_group == "hydra/launcher":
+            for choice in (
+                override.sweep_string_iterator()
+                if override.is_sweep_override()
+                else [override.value()]
+            ):
+                _check_launcher(str(choice))
     first = [
         f"{o.get_key_element()}={next(o.sweep_string_iterator())}"
         if o.is_sweep_override()
@@ -430,6 +536,7 @@ def check_overrides(overrides: list[str]) -> None:
                     raise
                 raise user_error from error
             validate(trial)
+    return cfg
 
 
 def to_plain(cfg: DictConfig) -> dict[str, Any]:

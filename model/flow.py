@@ -262,7 +262,7 @@ class IssueFlow:
         if following >= 0:
             handoff = self.model.config.government.handoff_delay
             sharing = self.model.config.government.data_sharing
-            self.schedule(following, day + max(1, round(handoff * (1 - sharing))))
+            self.schedule(following, day + max(1, int(handoff * (1 - sharing) + 0.5)))
         left = self.issues.tasks_left[issue] - 1
         self.issues.set("tasks_left", issue, left)
         if left == 0:

@@ -49,22 +49,32 @@ def _keys_with(describe_prefix: str) -> list[str]:
     return [k for k, f in iter_params() if f.metadata["rule"].describe.startswith(describe_prefix)]
 
 
+def _select(key: str) -> list[str]:
+    """Overrides that make ``key`` exist (experiment keys need an experiment)."""
+    return ["experiment=sensitivity"] if key.startswith("experiment.") else []
+
+
 @given(key=st.sampled_from(_keys_with("a number >")), value=st.floats(-1e6, 0, exclude_max=True))
 def test_negative_numbers_are_refused_for_every_non_negative_key(key, value):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        load_config(f"{key}={value}")
+        load_config(*_select(key), f"{key}={value}")
 
 
 @given(key=st.sampled_from(_keys_with("a number in")), value=st.floats(1.0001, 1e6))
 def test_shares_above_one_are_refused(key, value):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        load_config(f"{key}={value}")
+        load_config(*_select(key), f"{key}={value}")
 
 
 @pytest.mark.parametrize("key", _keys_with("an integer >= 1"))
 def test_zero_is_refused_for_counts(key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        load_config(f"{key}=0")
+        load_config(*_select(key), f"{key}=0")
+
+
+def test_experiment_keys_without_an_experiment_say_how_to_choose_one():
+    with pytest.raises(ConfigError, match=r"experiment\.seeds belongs to an experiment"):
+        load_config("experiment.seeds=3")
 
 
 @pytest.mark.parametrize("key", [k for k, f in iter_params() if f.type in (bool, "bool")])

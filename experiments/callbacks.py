@@ -1,0 +1,31 @@
+"""Hydra callbacks of the cogov app."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+log = logging.getLogger(__name__)
+
+
+class CollectSweep(Callback):
+    """At the end of a multirun, store the sweep's finished runs in ``results.db``
+    (idempotent: runs already stored are skipped)."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from experiments.store import StoreError, collect
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        try:
+            report = collect(sweep_dir, config.results.db, sweep=sweep_dir.name)
+        except StoreError as error:  # Hydra would only warn; say it plainly
+            print(f"cogov: the sweep ran but was not stored: {error}")
+            log.error("collect failed: %s", error)
+            return
+        print(
+            f"stored {report.added} runs ({report.skipped} already stored) in {config.results.db}"
+        )

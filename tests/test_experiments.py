@@ -1,0 +1,257 @@
+"""Experiments: planning, running what is missing, surviving kill -9, tables and figures."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import open_dict
+
+from experiments.cli import _is_main_job
+from experiments.store import connect
+from experiments.sweep import confidence_table, plan, run_experiment
+from model import ConfigError, load_config
+
+TINY = ["world.width=16", "world.height=16", "world.communities_per_side=2", "steps=12"]
+
+
+def tiny_experiment(tmp_path, name: str = "compare_structures", *overrides: str):
+    return load_config(
+        f"experiment={name}",
+        *TINY,
+        "experiment.workers=1",
+        "experiment.seeds=2",
+        f"results.db={tmp_path / 'cogov.duckdb'}",
+        f"results.runs_dir={tmp_path / 'runs'}",
+        f"results.figures_dir={tmp_path / 'figures'}",
+        *overrides,
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides,main_job",
+    [
+        ([], True),
+        (["lang=zh"], True),
+        (["results.db=x.duckdb"], True),
+        (["seed=3"], False),
+        (["structure=sanshe"], False),
+        (["experiment=devolution"], False),
+    ],
+)
+def test_plain_cogov_is_the_main_job_and_model_keys_ask_for_one_run(overrides, main_job):
+    assert _is_main_job(overrides) is main_job
+
+
+def test_compare_structures_plans_six_structures_times_ten_seeds():
+    specs = plan(load_config("experiment=compare_structures"))
+    assert len(specs) == 60
+    assert {s.structure for s in specs} == {
+        "bureaucratic",
+        "party_led",
+        "grid",
+        "sanshe",
+        "decentralised",
+        "co_governance",
+    }
+    assert len({s.config_hash for s in specs}) == 6
+    assert sorted({s.seed for s in specs}) == list(range(10))
+    assert all(s.config.structure.name == s.structure for s in specs)
+
+
+def test_grid_experiment_plans_every_combination_and_passes_user_overrides():
+    specs = plan(load_config("experiment=devolution"), ["world.width=30", "seed=7"])
+    assert len(specs) == 36 * 3
+    points = {s.point for s in specs}
+    assert len(points) == 36
+    assert all(s.config.world.width == 30 for s in specs)  # the user's override wins
+    assert sorted({s.seed for s in specs}) == [0, 1, 2]  # seeds are the experiment's axis
+    authority = {dict(p)["government.devolution.authority"] for p in points}
+    assert authority == {0.0, 0.2, 0.4, 0.6, 0.8, 1.0}
+
+
+def test_unknown_grid_key_is_a_one_line_error():
+    cfg = load_config("experiment=devolution")
+    with open_dict(cfg.experiment.grid):  # as a misspelt key in an experiment's YAML would be
+        cfg.experiment.grid["government.devolutoin"] = [0.1]
+    with pytest.raises(ConfigError, match=r"government\.devolutoin"):
+        plan(cfg)
+
+
+def test_experiment_runs_once_and_skips_stored_runs(tmp_path):
+    cfg = tiny_experiment(tmp_path, "compare_structures", "experiment.structures=[grid,sanshe]")
+    specs = run_experiment(cfg, progress=False)
+    with connect(cfg.results.db) as con:
+        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 4
+    started = time.perf_counter()
+    again = run_experiment(cfg, progress=False)
+    assert [s.run_id for s in again] == [s.run_id for s in specs]
+    with connect(cfg.results.db) as con:
+        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 4
+    assert time.perf_counter() - started < 60  # nothing was rerun (sanity bound, not speed)
+
+
+def test_killed_experiment_finishes_on_restart_without_duplicates(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "experiments.cli",
+        "experiment=compare_structures",
+        *TINY,
+        "steps=40",
+        "experiment.seeds=5",
+        "experiment.workers=1",
+    ]
+    runs = tmp_path / "results" / "runs"
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.time() + 120
+    while len(list(runs.glob("*/summary.json"))) < 8 and time.time() < deadline:
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    with connect(tmp_path / "results" / "cogov.duckdb") as con:
+        runs_table = con.execute("SELECT run_id, steps FROM runs").df()
+        rows = con.execute("SELECT run_id, count(*) AS n FROM timeseries GROUP BY run_id").df()
+    assert len(runs_table) == 30 and runs_table["run_id"].is_unique
+    merged = runs_table.merge(rows, on="run_id")
+    assert (merged["n"] == merged["steps"] + 1).all()
+
+
+def test_confidence_table_is_mean_and_student_t_half_width():
+    frame = pd.DataFrame({"g": ["a"] * 4 + ["b"] * 2, "y": [1.0, 2.0, 3.0, 4.0, 5.0, np.nan]})
+    table = confidence_table(frame, "g", ["y"]).set_index("g")
+    assert table.loc["a", "y"] == 2.5
+    assert table.loc["a", "y_ci"] == pytest.approx(3.182446 * np.std([1, 2, 3, 4], ddof=1) / 2)
+    assert table.loc["b", "y"] == 5.0 and np.isnan(table.loc["b", "y_ci"])
+
+
+def test_cogov_figures_writes_all_six_deterministically(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "experiments.figures",
+        *TINY,
+        "experiment.seeds=2",
+        "experiment.workers=1",
+        "experiment.samples=2",
+    ]
+    first = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    figures = tmp_path / "figures"
+    names = [
+        "structure_comparison",
+        "shock_response",
+        "devolution_heatmap",
+        "participation_phase",
+        "pgg_validation",
+        "sensitivity_indices",
+    ]
+    for name in names:
+        assert (figures / f"{name}.png").stat().st_size > 10_000
+        assert (figures / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+    from PIL import Image
+
+    assert Image.open(figures / "structure_comparison.png").info["dpi"][0] == pytest.approx(
+        300, abs=0.01
+    )
+    captions = (figures / "captions.md").read_text()
+    assert all(f"## {name}" in captions for name in names)
+    before = {p.name: p.read_bytes() for p in figures.iterdir()}
+    second = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert second.returncode == 0 and "0 to run" in second.stdout
+    assert {p.name: p.read_bytes() for p in figures.iterdir()} == before
+    with connect(tmp_path / "results" / "cogov.duckdb") as con:
+        indices = con.execute('SELECT DISTINCT "index" FROM sensitivity').fetchall()
+    assert {i for (i,) in indices} == {"S1", "ST"}
+
+
+def test_morris_screening_stores_elementary_effects(tmp_path):
+    from experiments.sensitivity import indices, store_indices
+
+    cfg = tiny_experiment(
+        tmp_path,
+        "sensitivity",
+        "experiment.method=morris",
+        "experiment.samples=2",
+        "experiment.seeds=1",
+    )
+    specs = run_experiment(cfg, progress=False)
+    table = indices(cfg, specs)
+    store_indices(cfg, table)
+    assert set(table["index"]) == {"mu_star", "sigma"}
+    assert set(table["lever"]) == set(cfg.experiment.levers)
+    with connect(cfg.results.db) as con:
+        assert con.execute("SELECT count(*) FROM sensitivity WHERE method='morris'").fetchone()[0]
+
+
+def _cli(cwd, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "experiments.cli", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def test_hydra_sweep_is_collected_into_the_database(tmp_path):
+    result = _cli(tmp_path, "-m", "seed=0,1", *TINY)
+    assert result.returncode == 0, result.stderr
+    assert "stored 2 runs" in result.stdout
+    with connect(tmp_path / "results" / "cogov.duckdb") as con:
+        sweeps = con.execute("SELECT DISTINCT sweep FROM runs").fetchall()
+    (sweep_dir,) = (tmp_path / "outputs" / "sweeps").glob("*/*")
+    assert sweeps == [(sweep_dir.name,)]
+
+
+def test_two_sweeps_started_together_get_their_own_directories(tmp_path):
+    command = [sys.executable, "-m", "experiments.cli", "-m", "seed=0,1", *TINY]
+    processes = [
+        subprocess.Popen(
+            command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(2)
+    ]
+    assert all(p.wait() == 0 for p in processes)
+    sweeps = list((tmp_path / "outputs" / "sweeps").glob("*/*"))
+    assert len(sweeps) == 2
+    assert all(len(list(s.glob("*/summary.json"))) == 2 for s in sweeps)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["experiment=utopia"], "experiment='utopia' is not allowed; expected one of:"),
+        (["-m", "hydra/launcher=carrier_pigeon", "seed=0,1"], "hydra/launcher='carrier_pigeon'"),
+        (["results.db=/proc/cogov.duckdb"], "cannot write the database /proc/cogov.duckdb"),
+        (["experiment=devolution", "experiment.workers=0"], "experiment.workers=0"),
+        (["lang=fr"], "lang='fr' is not allowed; expected one of: en, zh"),
+    ],
+)
+def test_bad_experiment_input_is_one_line_and_writes_nothing(tmp_path, args, message):
+    result = _cli(tmp_path, *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_launcher_without_its_plugin_says_how_to_install_it(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    import importlib.util
+
+    if importlib.util.find_spec("hydra_plugins.hydra_ray_launcher") is not None:
+        pytest.skip("the Ray launcher is installed here")
+    result = _cli(tmp_path, "-m", "hydra/launcher=ray", "seed=0,1")
+    assert result.returncode == 2
+    assert "uv sync --extra ray" in result.stderr and not any(tmp_path.iterdir())
