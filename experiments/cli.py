@@ -100,6 +100,8 @@ def main() -> None:
         sys.argv.append(MAIN_JOB)
         args.overrides.append(MAIN_JOB)
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us instead of Hydra's printer
+    # A local Ray reuses this environment; Ray's uv hook would insist on the project folder.
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     warnings.filterwarnings("ignore", message=SCHEMA_MATCHING)
     try:
         if not _wants_info(args):
