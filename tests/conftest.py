@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -30,3 +31,21 @@ def tmp_cwd(tmp_path, monkeypatch):
     """Run in an empty directory (Hydra writes its outputs relative to the cwd)."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def cogov_fails(monkeypatch, capsys, tmp_cwd):
+    """Run the ``cogov`` command in this process for input it must refuse; return its exit
+    code and stderr lines (the wiring is also tested once in a real subprocess)."""
+
+    def run(*args: str) -> tuple[int, list[str]]:
+        from experiments import cli
+
+        monkeypatch.setenv("HYDRA_FULL_ERROR", "1")
+        monkeypatch.setenv("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+        monkeypatch.setattr(sys, "argv", ["cogov", *args])
+        with pytest.raises(SystemExit) as stopped:
+            cli.main()
+        return stopped.value.code, capsys.readouterr().err.strip().splitlines()
+
+    return run

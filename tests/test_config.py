@@ -130,22 +130,27 @@ def test_every_parameter_has_a_rule_and_a_description():
         assert f.metadata["rule"], key
 
 
-CLI_CASES = [
-    ["world.width=-5"],
-    ["world.widht=5"],
-    ["-m", "residents.synergy=4,-1"],
-]
-
-
-@pytest.mark.parametrize("args", CLI_CASES, ids=" ".join)
-def test_cli_refuses_bad_input_in_one_line_and_writes_nothing(args, tmp_cwd):
+def test_cli_refuses_bad_input_in_one_line_and_writes_nothing(tmp_cwd):
+    """The real command, in a subprocess: exit code 2, one line, no output directory."""
     result = subprocess.run(
-        [sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True
+        [sys.executable, "-m", "experiments.cli", "world.widht=5"], capture_output=True, text=True
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cogov: error: ")
+    assert len(lines) == 1 and lines[0].startswith("cogov: error: unknown key world.widht")
     assert not any(tmp_cwd.iterdir())  # no output directory, nothing half-written
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["world.width=-5"], ["-m", "residents.synergy=4,-1"], ["structure=utopia"]],
+    ids=" ".join,
+)
+def test_every_kind_of_bad_input_stops_the_command_before_it_writes(args, cogov_fails, tmp_cwd):
+    code, lines = cogov_fails(*args)
+    assert code == 2
+    assert len(lines) == 1 and lines[0].startswith("cogov: error: ")
+    assert not any(tmp_cwd.iterdir())
 
 
 @pytest.mark.parametrize(
