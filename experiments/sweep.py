@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from scipy import stats
 
 from model.config import Method, config_hash, load_config, validate
-from model.errors import ConfigError, explain
+from model.errors import ConfigError, user_errors
 
 log = logging.getLogger(__name__)
 
@@ -136,13 +136,8 @@ def _set(config: DictConfig, key: str, value: Any) -> None:
         known = False
     if not known:
         raise ConfigError(key, f"experiment key {key} is not a config key")
-    try:
+    with user_errors():
         OmegaConf.update(config, key, value, merge=True)
-    except Exception as error:
-        user_error = explain(error)
-        if user_error is None:
-            raise
-        raise user_error from error
 
 
 def _run_one(config: DictConfig, run_dir: str) -> str:
@@ -295,6 +290,8 @@ def bench_workers(seeds: int = 10) -> None:
             run_experiment(cfg, progress=False)
             seconds[workers] = time.perf_counter() - start
     runs = 6 * seeds
-    print(f"sweep: compare_structures, {runs} runs of 100x100 x 365 days: 1 worker "
-          f"{seconds[1]:.1f} s, 2 workers {seconds[2]:.1f} s, speed-up "
-          f"{seconds[1] / seconds[2]:.2f}x (target >= 1.8x)")
+    print(
+        f"sweep: compare_structures, {runs} runs of 100x100 x 365 days: 1 worker "
+        f"{seconds[1]:.1f} s, 2 workers {seconds[2]:.1f} s, speed-up "
+        f"{seconds[1] / seconds[2]:.2f}x (target >= 1.8x)"
+    )

@@ -23,7 +23,7 @@ from typing import Any
 from omegaconf import MISSING as UNSET
 from omegaconf import DictConfig, OmegaConf
 
-from model.errors import ConfigError, explain, unknown_key
+from model.errors import ConfigError, unknown_key, user_errors
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 """The Hydra config tree shipped with the repository (``configs/``)."""
@@ -440,17 +440,12 @@ def _compose(overrides: tuple[str, ...]) -> DictConfig:
     register_schema()
     warnings.filterwarnings("ignore", message=SCHEMA_MATCHING)
     _check_experiment_selected(overrides)
-    try:
+    with user_errors():  # Hydra and OmegaConf errors become one-line ConfigErrors
         if GlobalHydra.instance().is_initialized():  # inside the cogov app: same config tree
             cfg = compose(config_name="config", overrides=list(overrides))
         else:
             with initialize_config_dir(str(CONFIG_DIR), version_base="1.3", job_name="cogov"):
                 cfg = compose(config_name="config", overrides=list(overrides))
-    except Exception as error:  # Hydra and OmegaConf errors become one-line ConfigErrors
-        user_error = explain(error)
-        if user_error is None:
-            raise
-        raise user_error from error
     validate(cfg)
     return cfg
 
@@ -463,8 +458,11 @@ def _check_experiment_selected(overrides: tuple[str, ...]) -> None:
     for key in keys:
         if key.startswith("experiment."):
             options = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
-            raise ConfigError(key, f"{key} belongs to an experiment; choose one with "
-                                   f"experiment=NAME ({', '.join(options)})")
+            raise ConfigError(
+                key,
+                f"{key} belongs to an experiment; choose one with "
+                f"experiment=NAME ({', '.join(options)})",
+            )
 
 
 def _is_group(key: str) -> bool:
@@ -528,13 +526,8 @@ def check_overrides(overrides: list[str]) -> DictConfig:
                 load_config(*first[:i], f"{override.get_key_element()}={text}", *first[i + 1 :])
                 continue
             trial = cfg.copy()
-            try:
+            with user_errors():
                 OmegaConf.update(trial, key, value, merge=True)
-            except Exception as error:
-                user_error = explain(error)
-                if user_error is None:
-                    raise
-                raise user_error from error
             validate(trial)
     return cfg
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from omegaconf import OmegaConf
@@ -94,3 +96,16 @@ def explain(error: BaseException) -> ConfigError | None:
     if isinstance(error, ValidationError) and getattr(error, "full_key", None):
         return _bad_type(error, None)
     return None
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Re-raise a user's configuration mistake inside the block as a one-line
+    :class:`ConfigError`; let every other error through unchanged."""
+    try:
+        yield
+    except Exception as error:
+        user_error = explain(error)
+        if user_error is None or user_error is error:
+            raise
+        raise user_error from error

@@ -11,15 +11,6 @@ from model.issues import CHANNELS, NOT_YET
 if TYPE_CHECKING:
     from model.model import CoGovModel
 
-SPENDING_LINES = (
-    "department_staff",
-    "devolved_staff",
-    "grid_workers",
-    "digital_platform",
-    "purchase_of_services",
-    "points_rewards",
-)
-
 
 def gini(values: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 = equal)."""
@@ -77,7 +68,7 @@ def measure(model: CoGovModel) -> dict[str, float]:
         "mean_satisfaction": float(population.satisfaction.mean()),
         "satisfaction_gini": gini(community_satisfaction),
         "cost_per_resolved": spent_total / held if held else float("nan"),
-        **{f"spending_{line}": office.spent_today[line] for line in SPENDING_LINES},
+        **{f"spending_{line}": office.spent_today[line] for line in office.LINES},
         "spending_total": sum(office.spent_today.values()),
         "n_social_orgs": float(len(orgs)),
         "social_org_capacity": float(sum(org.workers for org in orgs)),

@@ -15,8 +15,16 @@ pytestmark = pytest.mark.slow
 
 
 def sweep(tmp_path, launcher: str, *extra: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "experiments.cli", "-m", "seed=0,1,2,3", *TINY,
-               f"hydra/launcher={launcher}", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "experiments.cli",
+        "-m",
+        "seed=0,1,2,3",
+        *TINY,
+        f"hydra/launcher={launcher}",
+        *extra,
+    ]
     return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
 
 
@@ -34,12 +42,15 @@ def test_joblib_runs_a_sweep_in_parallel(tmp_path):
 
 
 def test_submitit_local_runs_a_sweep(tmp_path):
-    assert_four_runs_stored(tmp_path, sweep(tmp_path, "submitit_local",
-                                            "hydra.launcher.timeout_min=10"))
+    assert_four_runs_stored(
+        tmp_path, sweep(tmp_path, "submitit_local", "hydra.launcher.timeout_min=10")
+    )
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None,
-                    reason="the Ray launcher is optional: uv sync --extra ray")
+@pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None,
+    reason="the Ray launcher is optional: uv sync --extra ray",
+)
 def test_a_local_ray_cluster_runs_a_sweep(tmp_path):
     assert_four_runs_stored(tmp_path, sweep(tmp_path, "ray"))
 
@@ -51,7 +62,10 @@ def test_same_sweep_gives_the_same_results_on_every_launcher(tmp_path):
     frames = []
     for launcher in ("basic", "joblib"):
         with connect(tmp_path / launcher / "results" / "cogov.duckdb") as con:
-            frames.append(con.execute(
-                "SELECT run_id, participation_rate, backlog, mean_trust FROM runs ORDER BY run_id"
-            ).df())
+            frames.append(
+                con.execute(
+                    "SELECT run_id, participation_rate, backlog, mean_trust FROM runs "
+                    "ORDER BY run_id"
+                ).df()
+            )
     assert frames[0].equals(frames[1])
