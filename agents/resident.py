@@ -51,7 +51,7 @@ class Resident(CellAgent):
     trust = StateField(float)  # institutional trust, 0..1
     satisfaction = StateField(float)  # 获得感、幸福感、安全感, 0..1
     points = StateField(float)  # points (积分) earned
-    recent_services = StateField(float)  # decaying count of fixes that held
+    service_record = StateField(float)  # decaying count of fixes that held minus failures
     open_issue = StateField(int)  # id of the open issue, or -1
     outcome = StateField(int)  # today's outcome of its issue (model.flow codes)
     outcome_delay = StateField(int)  # days the issue took
@@ -174,16 +174,16 @@ class Resident(CellAgent):
             self.trust = (1 - weight) * self.trust + weight * float(trust_before[ties].mean())
 
     def update_satisfaction(self) -> None:
-        """Move satisfaction towards a target set by recent services, local public goods
-        (co-producers in one's group), an open issue's severity and how long it has waited."""
+        """Move satisfaction towards a target set by the household's service record (fixes
+        that held, minus failed fixes and abandoned issues), local public goods (co-producers
+        in one's group), an open issue's severity and how long it has waited."""
         residents = self.model.config.residents
-        self.recent_services = residents.service_memory * self.recent_services + (
-            self.outcome == FIX_HELD
-        )
+        event = {FIX_HELD: 1.0, FIX_FAILED: -1.0, ABANDONED: -1.0}.get(self.outcome, 0.0)
+        self.service_record = residents.service_memory * self.service_record + event
         group = self.group()
         target = (
             residents.satisfaction_baseline
-            + residents.service_gain * self.recent_services / (1 + self.recent_services)
+            + residents.service_gain * self.service_record / (1 + abs(self.service_record))
             + residents.public_goods_gain * sum(m.participating for m in group) / len(group)
         )
         if self.open_issue >= 0:

@@ -43,6 +43,9 @@ def app(cfg: DictConfig) -> dict:
 
 def run_experiment_job(cfg: DictConfig) -> dict:
     """Run what is missing, store it, print the table and draw the figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # the figure goes to files
     from experiments.figures import draw, write_captions
     from experiments.sweep import (
         command_line_overrides,

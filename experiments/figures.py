@@ -20,8 +20,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -344,6 +342,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="config overrides for every run, e.g. lang=zh results.db=PATH",
     )
     args = parser.parse_args(argv)
+    matplotlib.use("Agg")  # files only; importing this module leaves notebooks' backend alone
     try:
         captions = {}
         for name in args.only or FIGURES:

@@ -117,8 +117,10 @@ class ResidentsConfig:
     initial_satisfaction: float = param(UNIT_INTERVAL, "satisfaction at step 0")
     satisfaction_rate: float = param(UNIT_INTERVAL, "daily share of the gap to target closed")
     satisfaction_baseline: float = param(UNIT_INTERVAL, "target satisfaction with no events")
-    service_gain: float = param(UNIT_INTERVAL, "target satisfaction added by recent services")
-    service_memory: float = param(UNIT_INTERVAL, "daily retention of recent services")
+    service_gain: float = param(
+        UNIT_INTERVAL, "most target satisfaction gained (lost) by a record of fixes (failures)"
+    )
+    service_memory: float = param(UNIT_INTERVAL, "daily retention of the service record")
     need_penalty: float = param(UNIT_INTERVAL, "target satisfaction lost to an open issue")
     delay_penalty: float = param(UNIT_INTERVAL, "target satisfaction lost to waiting max_wait")
     public_goods_gain: float = param(
@@ -138,6 +140,9 @@ class IssuesConfig:
     cross_share: float = param(UNIT_INTERVAL, "p_cross: share of department issues (九龙治水)")
     max_departments: int = param(POSITIVE_INT, "most departments a cross-cutting issue needs")
     max_wait: int = param(POSITIVE_INT, "days an open issue waits before it is abandoned")
+    initial_open_share: float = param(
+        UNIT_INTERVAL, "share of households with an (unreported) open issue at step 0"
+    )
 
 
 @dataclass

@@ -134,10 +134,11 @@ class FastEngine:
         weight = np.where(network.degree > 0, residents.social_influence, 0.0)
         p.trust[:] = (1 - weight) * p.trust + weight * network.neighbour_mean(p.trust)
 
-        p.recent_services[:] = residents.service_memory * p.recent_services + held
+        event = held.astype(float) - bad
+        p.service_record[:] = residents.service_memory * p.service_record + event
         target = (
             residents.satisfaction_baseline
-            + residents.service_gain * p.recent_services / (1 + p.recent_services)
+            + residents.service_gain * p.service_record / (1 + np.abs(p.service_record))
             + residents.public_goods_gain * model.lattice.group_mean(p.participating)
         )
         has_issue = p.open_issue >= 0

@@ -87,6 +87,14 @@ class IssueFlow:
         severity = rng.integers(1, 4, n)
         return self._add(origins, category, severity, departments, sensable)
 
+    def raise_initial_issues(self, share: float) -> None:
+        """Step 0: a district starts with a backlog: each household has an open, unreported
+        issue with probability ``share`` (drawn like any other issue, created on day 0)."""
+        households = self.model.population.size
+        origins = np.flatnonzero(self.model.rng.random(households) < share)
+        if len(origins):
+            self.raise_issues(origins)
+
     def _add(self, origins, category, severity, departments, sensable, recurrence_of=None):
         model = self.model
         ids = self.issues.add(

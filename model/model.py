@@ -71,6 +71,7 @@ class CoGovModel(mesa.Model):
         self.super_grid_active = False
         if self.institutions:
             self._build_institutions()
+            self.flow.raise_initial_issues(config.issues.initial_open_share)
 
         self.metrics: dict[str, float] = measure(self)
         self.datacollector = mesa.DataCollector(

@@ -24,7 +24,7 @@ class Population:
     trust: np.ndarray  # float in [0, 1]: institutional trust
     satisfaction: np.ndarray  # float in [0, 1]: 获得感、幸福感、安全感
     points: np.ndarray  # float: points (积分) earned, payoff units
-    recent_services: np.ndarray  # float: decaying count of fixes that held
+    service_record: np.ndarray  # float: decaying count of fixes that held minus failures
     open_issue: np.ndarray  # int: id of this household's open issue, or -1
     outcome: np.ndarray  # int8: today's outcome (model.flow NO_OUTCOME, FIX_HELD, ...)
     outcome_delay: np.ndarray  # int: days from creation to today's outcome
@@ -41,7 +41,7 @@ class Population:
             trust=np.full(n, float(residents.initial_trust)),
             satisfaction=np.full(n, float(residents.initial_satisfaction)),
             points=np.zeros(n),
-            recent_services=np.zeros(n),
+            service_record=np.zeros(n),
             open_issue=np.full(n, -1, np.int64),
             outcome=np.zeros(n, np.int8),
             outcome_delay=np.zeros(n, np.int64),

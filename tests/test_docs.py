@@ -9,7 +9,7 @@ import pytest
 
 from model import CoGovModel, load_config
 from model.config import iter_params
-from model.metrics import SPENDING_LINES
+from agents import StreetOffice
 
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 
@@ -18,7 +18,7 @@ RUN_LEVEL_METRICS = (
     "recovery_days",
     "total_spending",
     "total_budget",
-    *(f"total_spending_{line}" for line in SPENDING_LINES),
+    *(f"total_spending_{line}" for line in StreetOffice.LINES),
 )
 """Metrics added per run by ``experiments.run.final_metrics`` rather than recorded daily."""
 

@@ -133,6 +133,7 @@ def test_prevention_off_issue_rate_ignores_co_production():
         "world.torus=false",
         "residents.initial_participation=1",
         "residents.exploration=0",
+        "issues.initial_open_share=0",
     )
     prevented = build(*SMALL, *everyone, "issues.prevention=1")
     prevented.run_for(30)
