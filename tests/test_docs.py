@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from agents import StreetOffice
 from model import CoGovModel, load_config
 from model.config import iter_params
-from agents import StreetOffice
 
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 
