@@ -294,7 +294,7 @@ class IssueFlow:
         """Issues open for ``max_wait`` days are abandoned; their remaining tasks cancelled."""
         model = self.model
         issues = self.issues
-        self.open_ids = self.open_ids[issues.is_open[self.open_ids]]
+        self.open_ids = issues.still_open(self.open_ids)
         cutoff = model.steps - model.config.issues.max_wait
         overdue = self.open_ids[issues.created[self.open_ids] <= cutoff]
         if len(overdue) == 0:
@@ -307,8 +307,8 @@ class IssueFlow:
         for issue in overdue[issues.first_task[overdue] >= 0].tolist():
             first = int(issues.first_task[issue])
             self._cancel(range(first, first + int(issues.n_tasks(issue))))
-        self.open_ids = self.open_ids[issues.is_open[self.open_ids]]
-        self.undiscovered = self.undiscovered[issues.is_open[self.undiscovered]]
+        self.open_ids = issues.still_open(self.open_ids)
+        self.undiscovered = issues.still_open(self.undiscovered)
 
     def _cancel(self, tasks) -> None:
         for task in tasks:

@@ -115,8 +115,12 @@ class IssueStore(ColumnStore):
 
     @property
     def is_open(self) -> np.ndarray:
-        """Mask: neither resolved nor abandoned."""
+        """Mask over all issues: neither resolved nor abandoned."""
         return (self.resolved == NOT_YET) & (self.abandoned == NOT_YET)
+
+    def still_open(self, ids: np.ndarray) -> np.ndarray:
+        """The issues among ``ids`` that are neither resolved nor abandoned."""
+        return ids[(self.resolved[ids] == NOT_YET) & (self.abandoned[ids] == NOT_YET)]
 
 
 # Task states.
