@@ -149,17 +149,30 @@ def _run_one(config: DictConfig, run_dir: str) -> str:
 
 
 def _execute(specs: list[RunSpec], runs_dir: Path, workers: int) -> Iterator[Path]:
-    """Run the specs, yielding each finished run directory as it completes."""
+    """Run the specs, yielding each finished run directory as it completes.
+
+    Workers are forked from this process, which has already imported the model, so they start
+    at once (a fresh interpreter per worker would spend seconds importing Mesa and numba).
+    Every run is seeded by its own config, so the order in which workers finish is irrelevant.
+    """
     if workers == 1 or len(specs) <= 1:
         for spec in specs:
             yield Path(_run_one(spec.config, str(runs_dir / spec.run_id)))
         return
-    from joblib import Parallel, delayed
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator_unordered")
-    jobs = (delayed(_run_one)(s.config, str(runs_dir / s.run_id)) for s in specs)
-    for run_dir in parallel(jobs):
-        yield Path(run_dir)
+    import experiments.run  # noqa: F401  (imported before forking, inherited by the workers)
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_run_one, s.config, str(runs_dir / s.run_id)) for s in specs]
+        try:
+            for future in as_completed(futures):
+                yield Path(future.result())
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def run_experiment(

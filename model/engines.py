@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import kernels
-from model.flow import ABANDONED, FIX_FAILED, FIX_HELD
 
 if TYPE_CHECKING:
     from model.model import CoGovModel
@@ -66,8 +65,9 @@ class FastEngine:
         model, population, lattice = self.model, self.model.population, self.model.lattice
         kernels.co_production_round(
             population.participating,
-            lattice.neighbours,
-            lattice.degree,
+            lattice.width,
+            lattice.height,
+            lattice.torus,
             population.group_synergy,
             population.bonus,
             model.cost,
@@ -119,37 +119,42 @@ class FastEngine:
         population.points[population.participating] += rate
 
     def update_wellbeing(self) -> None:
-        """Vectorised :meth:`Resident.update_trust`, :meth:`Resident.listen_to_neighbours` and
-        :meth:`Resident.update_satisfaction`."""
+        """:meth:`Resident.update_trust`, :meth:`Resident.listen_to_neighbours` and
+        :meth:`Resident.update_satisfaction` as one kernel pass over the households."""
         model, p = self.model, self.model.population
-        residents = model.config.residents
-        held = p.outcome == FIX_HELD
-        speed = np.exp(-p.outcome_delay[held] / residents.trust_patience)
-        p.trust[held] += residents.trust_gain * speed * (1 - p.trust[held])
-        bad = (p.outcome == FIX_FAILED) | (p.outcome == ABANDONED)
-        p.trust[bad] -= residents.trust_loss * p.trust[bad]
-        gain = model.config.party.contact_gain
-        p.trust[p.contacted] += gain * (1 - p.trust[p.contacted])
-        network = model.social_network
-        weight = np.where(network.degree > 0, residents.social_influence, 0.0)
-        p.trust[:] = (1 - weight) * p.trust + weight * network.neighbour_mean(p.trust)
-
-        event = held.astype(float) - bad
-        p.service_record[:] = residents.service_memory * p.service_record + event
-        target = (
-            residents.satisfaction_baseline
-            + residents.service_gain * p.service_record / (1 + np.abs(p.service_record))
-            + residents.public_goods_gain * model.lattice.group_mean(p.participating)
+        r, lattice, network = model.config.residents, model.lattice, model.social_network
+        issues = model.flow.issues
+        kernels.wellbeing(
+            p.trust,
+            p.satisfaction,
+            p.service_record,
+            p.outcome,
+            p.outcome_delay,
+            p.contacted,
+            p.participating,
+            p.open_issue,
+            issues.created,
+            issues.severity,
+            network.indptr,
+            network.indices,
+            lattice.width,
+            lattice.height,
+            lattice.torus,
+            model.steps,
+            model.config.issues.max_wait,
+            r.trust_gain,
+            r.trust_loss,
+            r.trust_patience,
+            model.config.party.contact_gain,
+            r.social_influence,
+            r.service_memory,
+            r.satisfaction_baseline,
+            r.service_gain,
+            r.public_goods_gain,
+            r.need_penalty,
+            r.delay_penalty,
+            r.satisfaction_rate,
         )
-        has_issue = p.open_issue >= 0
-        issue = p.open_issue[has_issue]
-        waited = model.steps - model.flow.issues.created[issue]
-        target[has_issue] -= residents.need_penalty * model.flow.issues.severity[issue] / 3
-        target[has_issue] -= residents.delay_penalty * np.minimum(
-            1.0, waited / model.config.issues.max_wait
-        )
-        target = np.clip(target, 0.0, 1.0)
-        p.satisfaction += residents.satisfaction_rate * (target - p.satisfaction)
 
 
 ENGINES = {"agents": AgentEngine, "fast": FastEngine}

@@ -184,8 +184,10 @@ class IssueFlow:
         day = model.steps
         lead = int(self.issues.category[issue])
         count = int(self.issues.departments[issue])
-        others = [d for d in range(gov.departments) if d != lead]
-        needed = [lead, *rng.choice(others, size=count - 1, replace=False).tolist()]
+        needed = [lead]
+        if count > 1:  # the other departments a cross-cutting issue needs
+            others = [d for d in range(gov.departments) if d != lead]
+            needed += rng.choice(others, size=count - 1, replace=False).tolist()
         if rng.random() < gov.devolution.authority:  # the community may decide it
             station = model.workstations[self.issues.community[issue]]
             self._dispatch(issue, "local", [station] * count, day, sequential=False)

@@ -34,12 +34,12 @@ class ColumnStore:
             name: np.full(capacity, fill, dtype=dtype)
             for name, (dtype, fill) in self.columns.items()
         }
+        self._expose()
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        try:
-            return self.__dict__["_data"][name][: self.__dict__["size"]]
-        except KeyError:
-            raise AttributeError(name) from None
+    def _expose(self) -> None:
+        """Each column as an attribute: a view of its first ``size`` rows."""
+        for name, column in self._data.items():
+            setattr(self, name, column[: self.size])
 
     def _append(self, count: int) -> slice:
         """Make room for ``count`` new rows; return their slice."""
@@ -53,6 +53,7 @@ class ColumnStore:
                 self._data[name] = grown
         rows = slice(self.size, needed)
         self.size = needed
+        self._expose()
         return rows
 
 

@@ -61,9 +61,7 @@ class CoGovModel(mesa.Model):
         self.social_network = SocialNetwork(self.lattice, world.rewiring, self.rng)
         self.population = Population.initial(self.lattice.size, residents, self.rng)
         cells = list(self.grid.all_cells.cells)  # Mesa's order: index = x * height + y
-        self.resident_list: list[Resident] = list(
-            Resident.create_agents(self, len(cells), cell=cells, index=list(range(len(cells))))
-        )
+        self.resident_list = [Resident(self, cell, index) for index, cell in enumerate(cells)]
         self.engine = ENGINES[Engine(config.engine).value](self)
         self.shock = Shock(config.shock, config.issues)
         self.flow = IssueFlow(self)

@@ -131,14 +131,15 @@ class SocialNetwork:
         source, target = source[keep], target[keep]
         rewire = rng.random(len(source)) < rewiring
         target = np.where(rewire, rng.integers(0, n, size=len(source)), target)
-        pairs = np.sort(np.stack([source, target], axis=1), axis=1)
-        pairs = np.unique(pairs[pairs[:, 0] != pairs[:, 1]], axis=0)
-        self.edges = pairs  # (E, 2) undirected ties, each once
-        both = np.concatenate([pairs, pairs[:, ::-1]])
-        both = both[np.lexsort((both[:, 1], both[:, 0]))]
-        self.degree = np.bincount(both[:, 0], minlength=n)
+        low, high = np.minimum(source, target), np.maximum(source, target)
+        keys = np.unique((low * n + high)[low != high])  # one key per tie, sorted
+        self.edges = np.stack(np.divmod(keys, n), axis=1)  # (E, 2) undirected ties, each once
+        first = np.concatenate([self.edges[:, 0], self.edges[:, 1]])
+        second = np.concatenate([self.edges[:, 1], self.edges[:, 0]])
+        order = np.argsort(first * n + second)
+        self.degree = np.bincount(first, minlength=n)
         self.indptr = np.concatenate([[0], np.cumsum(self.degree)])
-        self.indices = both[:, 1]
+        self.indices = second[order]
         self.size = n
 
     def neighbour_mean(self, values: np.ndarray) -> np.ndarray:

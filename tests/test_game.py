@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from agents.resident import fermi
 from model import kernels
+from model.world import von_neumann_lattice
 from tests.conftest import build, small_game
 
 ENGINES = ["agents", "fast"]
@@ -37,23 +38,37 @@ def expected_payoffs(model) -> np.ndarray:
 
 def kernel_payoffs(model) -> np.ndarray:
     pop, lat = model.population, model.lattice
-    counts = kernels.co_producer_counts(pop.participating, lat.neighbours, lat.degree)
-    share = pop.group_synergy / (lat.degree + 1.0)
+    counts, sizes = kernels.group_counts(pop.participating, lat.width, lat.height, lat.torus)
+    value = pop.group_synergy / sizes * counts
+    members = np.empty(4, np.int64)
     return np.array(
         [
             kernels._payoff(
                 i,
                 pop.participating,
-                lat.neighbours,
-                lat.degree,
-                share,
-                counts,
+                lat.width,
+                lat.height,
+                lat.torus,
+                value,
                 pop.bonus,
                 model.cost,
+                members,
             )
             for i in range(pop.size)
         ]
     )
+
+
+@given(width=st.integers(1, 9), height=st.integers(1, 9), torus=st.booleans())
+def test_kernel_neighbours_are_the_lattice_table(width, height, torus):
+    if torus and min(width, height) < 3:
+        return
+    lattice = von_neumann_lattice(width, height, torus)
+    out = np.empty(4, np.int64)
+    for i in range(lattice.size):
+        k = kernels.lattice_neighbours(i, width, height, torus, out)
+        assert k == lattice.degree[i]
+        assert list(out[:k]) == list(lattice.neighbours[i, :k])
 
 
 @given(
@@ -116,7 +131,7 @@ def test_one_step_is_one_monte_carlo_step(engine, monkeypatch):
         monkeypatch.setattr(
             kernels,
             "co_production_round",
-            lambda *args: (calls.extend([None] * args[8]), original(*args))[1],
+            lambda *args: (calls.extend([None] * args[9]), original(*args))[1],
         )
     model.step()
     assert len(calls) == 49
