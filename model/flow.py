@@ -90,6 +90,8 @@ class IssueFlow:
     def raise_initial_issues(self, share: float) -> None:
         """Step 0: a district starts with a backlog: each household has an open, unreported
         issue with probability ``share`` (drawn like any other issue, created on day 0)."""
+        if share == 0:
+            return
         households = self.model.population.size
         origins = np.flatnonzero(self.model.rng.random(households) < share)
         if len(origins):
