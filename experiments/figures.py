@@ -13,9 +13,7 @@ from their seeds and the files carry no timestamps.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from matplotlib.figure import Figure
 from omegaconf import DictConfig
 from scipy import stats
 
+from experiments.files import atomic_path
 from experiments.labels import label, use_language
 from experiments.store import StoreError
 from experiments.sweep import (
@@ -271,25 +270,17 @@ FIGURES: dict[str, tuple[str, Drawing]] = {
 }
 
 
-def _replace_atomically(fig: Figure, target: Path, **options) -> None:
-    handle, temp = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix
-    )
-    os.close(handle)
-    try:
+def _savefig_atomically(fig: Figure, target: Path, **options) -> None:
+    with atomic_path(target) as temp:
         fig.savefig(temp, **options)
-        os.replace(temp, target)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
 
 
 def save(fig: Figure, name: str, folder: Path) -> list[Path]:
     """PNG (300 dpi) and PDF, without timestamps, each written atomically."""
     folder.mkdir(parents=True, exist_ok=True)
     png, pdf = folder / f"{name}.png", folder / f"{name}.pdf"
-    _replace_atomically(fig, png, dpi=300, metadata={"Software": None})
-    _replace_atomically(
+    _savefig_atomically(fig, png, dpi=300, metadata={"Software": None})
+    _savefig_atomically(
         fig, pdf, metadata={"CreationDate": None, "Producer": None, "Creator": None}
     )
     plt.close(fig)
@@ -322,10 +313,8 @@ def write_captions(folder: Path, captions: dict[str, str]) -> Path:
     text = "# Figure captions\n" + "".join(
         f"\n## {name}\n\n{known[name]}\n" for name in FIGURES if name in known
     )
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".captions.", suffix=".md")
-    with os.fdopen(handle, "w") as out:
-        out.write(text)
-    os.replace(temp, path)
+    with atomic_path(path) as temp:
+        temp.write_text(text)
     return path
 
 

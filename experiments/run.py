@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
-import tempfile
-from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -15,6 +12,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig
 
+from experiments.files import atomic_path
 from model import CoGovModel
 from model.config import config_hash, to_plain
 from model.metrics import resilience
@@ -77,27 +75,14 @@ def timeseries(model: CoGovModel) -> pd.DataFrame:
     return frame
 
 
-@contextmanager
-def _atomic_path(target: Path):
-    """Yield a temporary path beside ``target``; rename it onto ``target`` only on success."""
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        yield Path(temp)
-        os.replace(temp, target)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-
-
 def write_outputs(model: CoGovModel, out_dir: Path) -> dict[str, Any]:
     """Write ``timeseries.parquet`` then ``summary.json`` (the completion marker), each
     atomically. Returns the summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summarise(model)
-    with _atomic_path(out_dir / TIMESERIES) as temp:
+    with atomic_path(out_dir / TIMESERIES) as temp:
         timeseries(model).to_parquet(temp, index=False)
-    with _atomic_path(out_dir / SUMMARY) as temp:
+    with atomic_path(out_dir / SUMMARY) as temp:
         temp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return summary
 

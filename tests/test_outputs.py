@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 
@@ -50,7 +52,26 @@ def test_cli_run_writes_summary_and_timeseries(tmp_cwd):
     series = pd.read_parquet(summary_path.parent / "timeseries.parquet")
     assert list(series["step"]) == list(range(41))
     assert series["participation_rate"].iloc[-1] == summary["metrics"]["participation_rate"]
-    assert not list(summary_path.parent.glob(".*.tmp"))
+    run_dir = summary_path.parent
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        ".hydra",
+        "cogov.log",
+        "summary.json",
+        "timeseries.parquet",
+    ]
+
+
+def test_outputs_get_the_usual_file_permissions(tmp_path):
+    """Atomic writes go through a private temporary file; the result must still be readable
+    like any file the user writes (0o666 minus the umask), e.g. by a group sharing results."""
+    model = run_module.simulate(load_config("world.width=10", "world.height=10", "steps=3"))
+    previous = os.umask(0o022)
+    try:
+        run_module.write_outputs(model, tmp_path)
+    finally:
+        os.umask(previous)
+    for name in ("summary.json", "timeseries.parquet"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
 
 
 def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
