@@ -128,7 +128,7 @@ def shock_response(cfg: DictConfig, specs: list[RunSpec], lang: str):
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     caption = (
-        f"Response to a {label(shock.name, 'en')} from day {shock.start} for "
+        f"Response to the {label(shock.name, 'en')} shock from day {shock.start} for "
         f"{shock.duration} days (grey): mean over {cfg.experiment.seeds} seeds with 95% "
         "confidence bands."
     )
@@ -163,8 +163,9 @@ def devolution_heatmap(cfg: DictConfig, specs: list[RunSpec], lang: str):
     fig.tight_layout()
     caption = (
         "Devolution (治理重心下移): authority (x) and resources (y) moved to community "
-        f"handlers separately; mean of {cfg.experiment.seeds} seeds per cell. Cells "
-        "with more authority than resources overload local queues (权责对等)."
+        f"handlers separately; mean of {cfg.experiment.seeds} seeds per cell. Left: mean "
+        "response time (days); right: open tasks in community queues at the end. On the "
+        "diagonal the two move together (权责对等); below it authority exceeds resources."
     )
     return fig, caption
 
@@ -217,7 +218,7 @@ def pgg_validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
         "Validation: the canonical spatial public goods game (institutions off, "
         f"{world.width} x {world.height} torus, K = {specs[0].config.residents.noise}), "
         f"co-producer share averaged over the last fifth of {steps} Monte Carlo steps "
-        "against r; dashed: the thresholds of Szolnoki, Perc & Szabo (2009), "
+        "against r; dashed: the thresholds of Szolnoki, Perc & Szabó (2009), "
         "r = 3.74 and r = 5.49."
     )
     return fig, caption
@@ -252,8 +253,9 @@ def sensitivity_indices(cfg: DictConfig, specs: list[RunSpec], lang: str):
             ax.set_xlim(-0.2, 1.2)  # Sobol indices lie in [0, 1]; wide bars mean few samples
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
+    method = cfg.experiment.method.name.capitalize()
     caption = (
-        f"Global sensitivity ({cfg.experiment.method}, SALib) of headline outcomes to "
+        f"Global sensitivity ({method}, SALib) of headline outcomes to "
         f"the main levers; {cfg.experiment.samples} base samples, seeds averaged as "
         "replicates; bars: 95% confidence."
     )

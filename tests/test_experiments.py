@@ -170,6 +170,7 @@ def test_cogov_figures_writes_all_six_deterministically(tmp_path):
     )
     captions = (figures / "captions.md").read_text()
     assert all(f"## {name}" in captions for name in names)
+    assert "Global sensitivity (Sobol, SALib)" in captions  # names, not Python reprs
     expected = {f"{name}.{kind}" for name in names for kind in ("png", "pdf")}
     assert {p.name for p in figures.iterdir()} == expected | {"captions.md"}
     before = {p.name: p.read_bytes() for p in figures.iterdir()}
