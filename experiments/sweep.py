@@ -193,12 +193,13 @@ def run_experiment(
         collect(finished, db, sweep=experiment.name, experiment=experiment.name)
     done = completed_runs(db)
     todo = [s for s in specs if (s.config_hash, s.seed) not in done]
+    workers = min(experiment.workers, max(1, len(todo)))
     print(
         f"{experiment.name}: {len(specs)} runs, {len(specs) - len(todo)} already stored, "
-        f"{len(todo)} to run on {min(experiment.workers, max(1, len(todo)))} workers"
+        f"{len(todo)} to run" + (f" on {workers} worker{'s' * (workers > 1)}" if todo else "")
     )
     pending: list[Path] = []
-    bar = tqdm(total=len(todo), desc=experiment.name, unit="run", disable=not progress)
+    bar = tqdm(total=len(todo), desc=experiment.name, unit="run", disable=not progress or not todo)
     for run_dir in _execute(todo, runs_dir, experiment.workers):
         pending.append(run_dir)
         bar.update()
