@@ -165,7 +165,8 @@ def devolution_heatmap(cfg: DictConfig, specs: list[RunSpec], lang: str):
         "Devolution (治理重心下移): authority (x) and resources (y) moved to community "
         f"handlers separately; mean of {cfg.experiment.seeds} seeds per cell. Left: mean "
         "response time (days); right: open tasks in community queues at the end. On the "
-        "diagonal the two move together (权责对等); below it authority exceeds resources."
+        "diagonal the two move together (权责对等); below it authority exceeds resources. "
+        "A blank cell: no issue was closed, so there is no response time."
     )
     return fig, caption
 
@@ -206,8 +207,7 @@ def pgg_validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
     ax.plot(mean.index, mean, color="k", lw=1, label=label("mean", lang))
     for threshold in (PUBLISHED_R_C1, PUBLISHED_R_C2):
         ax.axvline(threshold, color="tab:red", ls="--", lw=0.8)
-    ax.text(PUBLISHED_R_C1, 1.02, "3.74", color="tab:red", ha="center", fontsize=7)
-    ax.text(PUBLISHED_R_C2, 1.02, "5.49", color="tab:red", ha="center", fontsize=7)
+        ax.text(threshold - 0.03, 1.02, f"{threshold}", color="tab:red", ha="right", fontsize=7)
     ax.set_xlabel(label("residents.synergy", lang))
     ax.set_ylabel(label("participation_rate", lang))
     ax.set_ylim(-0.03, 1.08)

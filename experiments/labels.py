@@ -96,6 +96,7 @@ WORDS = {
     "structure": ("structure", "治理结构"),
     "shock": ("shock", "冲击"),
     "seed": ("seed", "随机种子"),
+    "mean": ("mean", "均值"),
     "colour_by": ("colour by", "着色"),
     "participation": ("participation", "参与"),
     "trust": ("trust", "信任"),

@@ -96,3 +96,24 @@ def test_chinese_without_a_cjk_font_names_the_package(monkeypatch, restore_rcpar
     with pytest.raises(RuntimeError) as error:
         use_language("zh")
     assert "\n" not in str(error.value) and "fonts-noto-cjk" in str(error.value)
+
+
+def test_every_literal_label_in_figures_and_app_is_translated():
+    """A ``label("key", lang)`` with a key that has no entry falls back to the key itself,
+    which would leave English words in a Chinese figure."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    keys = set()
+    for path in (root / "experiments" / "figures.py", root / "app.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "label"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                keys.add(node.args[0].value)
+    assert keys, "no label calls found: has the helper been renamed?"
+    assert sorted(k for k in keys if k not in LABELS) == []
