@@ -136,6 +136,19 @@ GRID_VIEWS = {
 }
 
 
+def levers_in_use(config) -> str:
+    """The slider levers as the running model has them: the structure's preset values, or
+    the sliders' when ``custom_levers`` was ticked at the last Reset."""
+    government = config.government
+    whistle = tr("on") if config.party.whistle else tr("off")
+    return (
+        f"{tr('levers_in_use')}: {tr('government.devolution.authority')} "
+        f"{government.devolution.authority:g} · {tr('government.devolution.resources')} "
+        f"{government.devolution.resources:g} · {tr('government.data_sharing')} "
+        f"{government.data_sharing:g} · {tr('party.whistle')} {whistle}"
+    )
+
+
 @solara.component
 def Households(model: CoGovApp):
     """What is running, the colour switch and the grid."""
@@ -146,6 +159,7 @@ def Households(model: CoGovApp):
         f"{tr(config.shock.name)} · {tr('day')}: {model.steps}",
         classes=["status"],
     )
+    solara.Text(levers_in_use(config), classes=["levers"])
     solara.Text(tr("apply_hint"), style={"font-style": "italic"})
     solara.Select(
         label=tr("colour_by"),

@@ -107,6 +107,9 @@ WORDS = {
     "shares": ("shares", "比例"),
     "custom_levers": ("override the structure's levers", "自定义杠杆(覆盖结构预设)"),
     "apply_hint": ("Press Reset to apply new parameters.", "按 Reset 应用新参数。"),
+    "levers_in_use": ("levers in use", "当前杠杆"),
+    "on": ("on", "开"),
+    "off": ("off", "关"),
 }
 
 LABELS: dict[str, dict[str, str]] = {

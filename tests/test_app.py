@@ -71,6 +71,11 @@ def _status(rc) -> str:
     return rc.find(v.Html, class_="status").widget.children[0]
 
 
+def _levers(rc) -> str:
+    """The line saying which lever values the running model uses."""
+    return rc.find(v.Html, class_="levers").widget.children[0]
+
+
 @pytest.fixture
 def rendered():
     """The app's page inside an app layout (which hosts SolaraViz's sidebar of controls)."""
@@ -117,6 +122,10 @@ def test_structure_and_shock_apply_on_reset(rendered):
     assert _status(rendered).startswith("structure: co-governance")  # not before Reset
     _click(rendered, "Reset")
     assert _status(rendered) == "structure: three-society linkage · shock: epidemic · day: 0"
+    assert _levers(rendered) == (  # sanshe's preset, not the sliders' co_governance values
+        "levers in use: devolved authority 0 · devolved resources 0.2 · data sharing 0 · "
+        "whistle: joint dispatch off"
+    )
     before = _pictures(rendered)
     _click(rendered, "Step")
     assert _status(rendered).endswith("day: 1")
