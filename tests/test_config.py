@@ -141,6 +141,16 @@ def test_cli_refuses_bad_input_in_one_line_and_writes_nothing(tmp_cwd):
     assert not any(tmp_cwd.iterdir())  # no output directory, nothing half-written
 
 
+def test_help_says_how_to_run_and_writes_nothing(tmp_cwd):
+    result = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("cogov: an agent-based laboratory")
+    assert "the main job" in result.stdout and "structure: bureaucratic" in result.stdout
+    assert not any(tmp_cwd.iterdir())
+
+
 @pytest.mark.parametrize(
     "args",
     [["world.width=-5"], ["-m", "residents.synergy=4,-1"], ["structure=utopia"]],
