@@ -8,8 +8,8 @@ import math
 import numpy as np
 from mesa.discrete_space import CellAgent
 
-from model.flow import ABANDONED, FIX_FAILED, FIX_HELD
 from model.issues import NOT_YET
+from model.population import ABANDONED, FIX_FAILED, FIX_HELD
 
 
 def fermi(payoff_gap: float, noise: float) -> float:

@@ -18,8 +18,9 @@ from hydra._internal.utils import get_args_parser  # Hydra's own parser (hydra-c
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from experiments.overrides import check_overrides
 from experiments.store import check_writable
-from model.config import CONFIG_DIR, SCHEMA_MATCHING, check_overrides, register_schema
+from model.config import CONFIG_DIR, SCHEMA_MATCHING, register_schema
 from model.errors import explain
 
 log = logging.getLogger(__name__)

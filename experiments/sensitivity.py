@@ -12,7 +12,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from experiments.sweep import RunSpec, results_frame, salib_problem
-from model.config import Method
+from model.schema import Method
 
 
 def indices(cfg: DictConfig, specs: list[RunSpec]) -> pd.DataFrame:

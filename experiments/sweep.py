@@ -24,8 +24,9 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 from scipy import stats
 
-from model.config import Method, config_hash, load_config, validate
+from model.config import config_hash, load_config, validate
 from model.errors import ConfigError, user_errors
+from model.schema import Method
 
 log = logging.getLogger(__name__)
 

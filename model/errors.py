@@ -37,7 +37,7 @@ def one_of(options: list[str] | tuple[str, ...]) -> str:
 
 def unknown_key(full_key: str) -> ConfigError:
     """A key that is not in the schema: name the keys that exist beside it."""
-    from model.config import CogovConfig
+    from model.schema import CogovConfig
 
     parent, _, leaf = full_key.rpartition(".")
     schema = OmegaConf.structured(CogovConfig)

@@ -28,13 +28,11 @@ from model.issues import (
     IssueStore,
     TaskStore,
 )
+from model.population import ABANDONED, FIX_FAILED, FIX_HELD
 
 if TYPE_CHECKING:
     from agents.handler import Handler
     from model.model import CoGovModel
-
-# A household's outcome of the day (Population.outcome).
-NO_OUTCOME, FIX_HELD, FIX_FAILED, ABANDONED = range(4)
 
 
 class IssueFlow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from model.flow import ABANDONED, FIX_FAILED, FIX_HELD
+from model.population import ABANDONED, FIX_FAILED, FIX_HELD
 
 
 @njit(cache=True, inline="always")
@@ -132,23 +132,6 @@ def co_production_round(
             _flip(x, participating, width, height, torus, counts, share, value, members)
             changes += 1
     return changes
-
-
-@njit(cache=True)
-def csr_mean(indptr, indices, values):
-    """Mean of ``values`` over each row's entries of a CSR adjacency (own value if none)."""
-    n = len(indptr) - 1
-    out = np.empty(n)
-    for i in range(n):
-        start, stop = indptr[i], indptr[i + 1]
-        if stop == start:
-            out[i] = values[i]
-            continue
-        total = 0.0
-        for k in range(start, stop):
-            total += values[indices[k]]
-        out[i] = total / (stop - start)
-    return out
 
 
 @njit(cache=True)

@@ -18,12 +18,13 @@ from agents import (
     StreetOffice,
     StreetPartyCommittee,
 )
-from model.config import CogovConfig, Engine, load_config, validate
+from model.config import load_config, validate
 from model.engines import ENGINES
 from model.flow import IssueFlow
 from model.issues import QUEUED
 from model.metrics import measure
 from model.population import Population
+from model.schema import CogovConfig, Engine
 from model.shocks import Shock
 from model.world import SocialNetwork, partition, von_neumann_lattice
 

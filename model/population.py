@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.config import ResidentsConfig
+from model.schema import ResidentsConfig
+
+# A household's outcome of the day (Population.outcome).
+NO_OUTCOME, FIX_HELD, FIX_FAILED, ABANDONED = range(4)
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Population:
     points: np.ndarray  # float: points (积分) earned, payoff units
     service_record: np.ndarray  # float: decaying count of fixes that held minus failures
     open_issue: np.ndarray  # int: id of this household's open issue, or -1
-    outcome: np.ndarray  # int8: today's outcome (model.flow NO_OUTCOME, FIX_HELD, ...)
+    outcome: np.ndarray  # int8: today's outcome (NO_OUTCOME, FIX_HELD, FIX_FAILED, ABANDONED)
     outcome_delay: np.ndarray  # int: days from creation to today's outcome
     contacted: np.ndarray  # bool: visited by party members today
 

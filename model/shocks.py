@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model.config import IssuesConfig, ShockConfig
+from model.schema import IssuesConfig, ShockConfig
 
 
 class Shock:

@@ -12,8 +12,7 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
-from model.config import WorldConfig
-from model.kernels import csr_mean
+from model.schema import WorldConfig
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,10 +140,6 @@ class SocialNetwork:
         self.indptr = np.concatenate([[0], np.cumsum(self.degree)])
         self.indices = second[order]
         self.size = n
-
-    def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
-        """Mean of ``values`` over each resident's ties (its own value if it has none)."""
-        return csr_mean(self.indptr, self.indices, values)
 
     def neighbours_of(self, i: int) -> np.ndarray:
         """Indices of resident ``i``'s social ties."""

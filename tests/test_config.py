@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from experiments.overrides import check_overrides
 from model import ConfigError, load_config
-from model.config import check_overrides, config_hash, iter_params
+from model.config import config_hash
+from model.schema import iter_params
 
 BAD_OVERRIDES = [
     ("structure=utopia", "structure", "canonical_pgg"),

@@ -9,7 +9,7 @@ import pytest
 
 from agents import StreetOffice
 from model import CoGovModel, load_config
-from model.config import iter_params
+from model.schema import iter_params
 
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 

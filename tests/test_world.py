@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from model import load_config
-from model.config import WorldConfig
+from model.schema import WorldConfig
 from model.world import SocialNetwork, partition, von_neumann_lattice
 from tests.conftest import build
 
