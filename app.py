@@ -27,9 +27,9 @@ LANG = os.environ.get("COGOV_LANG", "en")
 use_language(LANG)
 tr = partial(label, lang=LANG)
 
-WORLD = ("world.width=40", "world.height=40", "world.communities_per_side=2")
+WORLD = ("world.width=40", "world.height=40", "world.community_households=400")
 """Small enough to step and draw several times a second."""
-CHARTED = ("backlog", "mean_response_time", "participation_rate", "mean_trust", "mean_satisfaction")
+CHARTED = ("backlog", "workstation_queue", "participation_rate", "mean_trust", "mean_satisfaction")
 PRESET = load_config()  # the default structure: its lever values start the sliders
 
 STRUCTURE_BY_LABEL = {tr(key): key for key in STRUCTURES}
@@ -190,7 +190,7 @@ def chart(measures: dict[str, str], title: str):
 
 CHARTS = [
     chart({"backlog": "tab:red"}, tr("backlog")),
-    chart({"mean_response_time": "tab:purple"}, tr("mean_response_time")),
+    chart({"workstation_queue": "tab:purple"}, tr("workstation_queue")),
     chart(
         {
             "participation_rate": "tab:green",

@@ -85,7 +85,6 @@ def scale_worker(side: int, days: int) -> dict:
         [
             f"world.width={side}",
             f"world.height={side}",
-            "world.communities_per_side=30",
             f"steps={days}",
         ],
         days,

@@ -158,8 +158,8 @@ def devolution_heatmap(cfg: DictConfig, specs: list[RunSpec], lang: str):
     table, _ = _point_means(cfg, specs)
     x, y = "government.devolution.authority", "government.devolution.resources"
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.0))
-    _heatmap(axes[0], table, x, y, "mean_response_time", lang, "viridis")
-    _heatmap(axes[1], table, x, y, "local_queue", lang, "magma")
+    _heatmap(axes[0], table, x, y, "time_to_close_mean", lang, "viridis")
+    _heatmap(axes[1], table, x, y, "workstation_queue", lang, "magma")
     fig.tight_layout()
     caption = (
         "Devolution (治理重心下移): authority (x) and resources (y) moved to community "

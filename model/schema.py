@@ -60,13 +60,15 @@ class Engine(enum.Enum):
 
 @dataclass
 class WorldConfig:
-    """Space: the grid of households, its communities (社区) and grid units (网格)."""
+    """Space: the grid of households, its communities (社区) and grid units (网格), sized in
+    households so that a bigger map has more communities, not bigger ones."""
 
     width: int = param(POSITIVE_INT, "grid cells along x; one household per cell")
     height: int = param(POSITIVE_INT, "grid cells along y")
     torus: bool = param(ANY, "wrap the grid edges (periodic boundaries)")
-    communities_per_side: int = param(POSITIVE_INT, "communities (社区) per side: n x n blocks")
-    grid_unit_side: int = param(POSITIVE_INT, "target side of a grid unit (网格), cells")
+    household_size: float = param(POSITIVE, "residents per household (converts per-10k rates)")
+    community_households: int = param(POSITIVE_INT, "households per community (社区)")
+    grid_unit_households: int = param(POSITIVE_INT, "households per grid unit (网格)")
     rewiring: float = param(UNIT_INTERVAL, "probability a lattice tie of the network is rewired")
 
 
@@ -109,16 +111,33 @@ class ResidentsConfig:
 
 
 @dataclass
+class IssueKind:
+    """One kind of issue (诉求): its share of all issues, its deadline and its work."""
+
+    share: float = param(UNIT_INTERVAL, "share of new issues of this kind")
+    deadline_days: float = param(POSITIVE, "days from dispatch within which it must be closed")
+    work_days: float = param(POSITIVE, "median staff-days of handling work per task")
+
+
+@dataclass
 class IssuesConfig:
     """Issues (诉求/事件): how many arise, of which kinds, and how long they may wait."""
 
-    base_rate: float = param(UNIT_INTERVAL, "issues per household per day, no shock")
+    problems_per_household_year: float = param(
+        NON_NEGATIVE, "problems a household meets per year, no shock or prevention"
+    )
     prevention: float = param(
         UNIT_INTERVAL, "share of issues prevented when a household's whole group co-produces"
     )
-    service_share: float = param(UNIT_INTERVAL, "share of issues that are service needs")
-    cross_share: float = param(UNIT_INTERVAL, "p_cross: share of department issues (九龙治水)")
-    max_departments: int = param(POSITIVE_INT, "most departments a cross-cutting issue needs")
+    emergency: IssueKind = group(IssueKind)
+    utility: IssueKind = group(IssueKind)
+    general: IssueKind = group(IssueKind)
+    complex: IssueKind = group(IssueKind)
+    service: IssueKind = group(IssueKind)
+    work_spread: float = param(
+        NON_NEGATIVE, "sigma of the lognormal work per task (0 = every task takes its median)"
+    )
+    max_departments: int = param(POSITIVE_INT, "most departments a complex issue needs (>= 2)")
     max_wait: int = param(POSITIVE_INT, "days an open issue waits before it is abandoned")
     initial_open_share: float = param(
         UNIT_INTERVAL, "share of households with an (unreported) open issue at step 0"
@@ -134,22 +153,27 @@ class DiscoveryConfig:
     digital_ease: float = param(UNIT_INTERVAL, "channel ease added at full digital coverage")
     patrol_households: float = param(NON_NEGATIVE, "households a grid worker inspects per day")
     patrol_detection: float = param(UNIT_INTERVAL, "chance an inspected issue is noticed")
+    record_days: float = param(
+        NON_NEGATIVE, "grid-worker days to record and report one issue found on patrol"
+    )
     building_leaders: bool = param(ANY, "三长制: co-producers report neighbours' issues")
     leader_report: float = param(UNIT_INTERVAL, "daily chance a co-producing neighbour reports")
+    households_per_leader: float = param(POSITIVE, "households per building leader (楼栋长)")
+    leader_stipend: float = param(NON_NEGATIVE, "stipend per building leader, staff-days per day")
     sensing_max: float = param(
         UNIT_INTERVAL, "daily sensing chance of a sensable issue, full cover"
     )
     sensable_share: float = param(UNIT_INTERVAL, "share of department issues sensors can detect")
     digital_scale: float = param(
-        POSITIVE, "digital spending, units per day per 1000 households, for 63% coverage"
+        POSITIVE, "digital spending, staff-days per day per 10,000 residents, for 63% coverage"
     )
 
 
 @dataclass
 class BudgetShares:
-    """Shares of the government budget by line; they sum to 1."""
+    """Shares of the government budget left after the levers' running costs; they sum to 1."""
 
-    staff: float = param(UNIT_INTERVAL, "handling staff: departments and devolved")
+    staff: float = param(UNIT_INTERVAL, "handling staff: departments and community workstations")
     grid_workers: float = param(UNIT_INTERVAL, "grid workers (网格员) patrolling grid units")
     digital_platform: float = param(UNIT_INTERVAL, "digital platform (城市大脑/一网统管)")
     purchase_of_services: float = param(UNIT_INTERVAL, "purchase of services (政府购买服务)")
@@ -158,36 +182,41 @@ class BudgetShares:
 
 @dataclass
 class DevolutionConfig:
-    """Decentralisation (治理重心下移): two separate levers."""
+    """Decentralisation (治理重心下移): authority and resources, two separate levers."""
 
     authority: float = param(UNIT_INTERVAL, "share of department issues local handlers decide")
     resources: float = param(UNIT_INTERVAL, "share of the staff budget moved to local handlers")
+    training_days: float = param(
+        NON_NEGATIVE,
+        "workstation staff-days per day per 10,000 residents that full authority takes "
+        "(training, upkeep of competence)",
+    )
 
 
 @dataclass
 class GovernmentConfig:
-    """Street office and district departments, one budget."""
+    """Street office and district departments, one budget (1 unit = 1 staff-day)."""
 
     budget: float = param(
-        NON_NEGATIVE, "budget, units per day per 1000 households (1 unit = 1 staff-day)"
+        NON_NEGATIVE, "budget, staff-days per day per 10,000 residents (full-time equivalents)"
     )
     departments: int = param(POSITIVE_INT, "K district departments, one issue category each")
     budget_shares: BudgetShares = group(BudgetShares)
     devolution: DevolutionConfig = group(DevolutionConfig)
-    productivity: float = param(POSITIVE, "tasks a handling staff member completes per day")
-    department_quality: float = param(UNIT_INTERVAL, "chance a department's fix holds")
-    local_quality: float = param(UNIT_INTERVAL, "chance a local (community) fix holds")
-    service_quality: float = param(UNIT_INTERVAL, "chance a service delivered by staff holds")
+    fix_quality: float = param(UNIT_INTERVAL, "chance a fix holds, the same for every handler")
     dispatch_delay: int = param(NON_NEGATIVE_INT, "days to pass an issue up to a department")
     handoff_delay: int = param(NON_NEGATIVE_INT, "days to hand a task to the next department")
     data_sharing: float = param(UNIT_INTERVAL, "shared data: share of hand-off delay removed")
-    points_value: float = param(NON_NEGATIVE, "payoff units one budget unit of points buys")
+    data_sharing_cost: float = param(
+        NON_NEGATIVE, "running cost of full data sharing, staff-days per day per 10,000 residents"
+    )
+    points_value: float = param(NON_NEGATIVE, "payoff units one staff-day of points buys")
     points_cap: float = param(NON_NEGATIVE, "most points payoff per co-producer per day")
 
 
 @dataclass
 class PartySplit:
-    """How party capacity is spent; the shares sum to 1."""
+    """How party members' time is spent; the shares sum to 1."""
 
     mobilise: float = param(UNIT_INTERVAL, "mobilising co-producers (党员带头)")
     coordinate: float = param(UNIT_INTERVAL, "coordinating departments (吹哨)")
@@ -198,12 +227,17 @@ class PartySplit:
 class PartyConfig:
     """Party branches (one per community) and the street party committee (一核多元)."""
 
-    capacity: float = param(NON_NEGATIVE, "party member-days per day per 1000 households")
+    capacity: float = param(NON_NEGATIVE, "party member-days per day per 10,000 residents")
     split: PartySplit = group(PartySplit)
-    whistle: bool = param(ANY, "街道吹哨、部门报到: joint dispatch of cross-cutting issues")
+    whistle: bool = param(ANY, "街道吹哨、部门报到: joint dispatch of complex issues")
     whistle_cost: float = param(POSITIVE, "party member-days one joint dispatch takes")
+    whistle_staff_days: float = param(
+        NON_NEGATIVE, "staff-days each department called spends reporting (报到) per dispatch"
+    )
     mobilisation_effect: float = param(NON_NEGATIVE, "most payoff bonus per co-producer per day")
-    mobilisation_scale: float = param(POSITIVE, "member-days per 1000 households for 63% effect")
+    mobilisation_scale: float = param(
+        POSITIVE, "member-days per day per 10,000 residents for 63% of the effect"
+    )
     contacts_per_day: float = param(NON_NEGATIVE, "households contacted per member-day")
     contact_gain: float = param(UNIT_INTERVAL, "trust gained per contact, share of 1 - trust")
 
@@ -213,21 +247,47 @@ class SocialOrgsConfig:
     """Social organisations (社会组织) and 三社联动."""
 
     sanshe: bool = param(ANY, "三社联动: service needs become projects run by social orgs")
-    initial_per_community: int = param(NON_NEGATIVE_INT, "social organisations per community")
     initial_capacity: float = param(POSITIVE, "social workers of a new organisation")
-    initial_funds: float = param(NON_NEGATIVE, "funds of a new organisation, units")
     max_capacity: float = param(POSITIVE, "most social workers an organisation can have")
-    wage: float = param(NON_NEGATIVE, "units per social worker per day")
-    productivity: float = param(POSITIVE, "services a social worker delivers per day")
-    price: float = param(NON_NEGATIVE, "units the government pays per contracted service")
+    wage: float = param(NON_NEGATIVE, "staff-days per social worker per day")
+    price: float = param(NON_NEGATIVE, "staff-days the government pays per contracted service")
     learning: float = param(NON_NEGATIVE, "social workers added per service delivered")
     decay: float = param(UNIT_INTERVAL, "daily share of workers lost while funds are short")
     reserve_days: float = param(NON_NEGATIVE, "days of wages below which funds are short")
-    quality: float = param(UNIT_INTERVAL, "chance a professional service holds")
     community_fund_share: float = param(UNIT_INTERVAL, "share of purchase budget to 社区基金")
-    incubation_cost: float = param(POSITIVE, "community funds needed to incubate one")
+    incubation_grant: float = param(
+        POSITIVE, "staff-days a community fund grants to found one organisation"
+    )
     organising_effect: float = param(NON_NEGATIVE, "most increase of r from organising")
-    organising_scale: float = param(POSITIVE, "social workers per 1000 households for 63%")
+    organising_scale: float = param(
+        POSITIVE, "social workers per 10,000 residents for 63% of the effect"
+    )
+
+
+@dataclass
+class AccountabilityConfig:
+    """考核/问责: monthly scoring of handlers on the 三率 and the response to pressure."""
+
+    enabled: bool = param(ANY, "score and rank handlers each period (考核)")
+    period_days: int = param(POSITIVE_INT, "days between assessments (30 = monthly)")
+    target: float = param(UNIT_INTERVAL, "score below which a handler is under pressure")
+    bottom_share: float = param(
+        UNIT_INTERVAL, "share of each handler type, ranked by score, named and under pressure"
+    )
+    effort_cost: float = param(NON_NEGATIVE, "extra work per task under pressure, share")
+    effort_gain: float = param(UNIT_INTERVAL, "share of fix failures the extra effort avoids")
+    gaming: float = param(UNIT_INTERVAL, "share of tasks under pressure closed early (gaming)")
+    gaming_saving: float = param(
+        UNIT_INTERVAL, "share of work an early closure skips; its fix holds that much less"
+    )
+
+
+@dataclass
+class MetricsConfig:
+    """How headline metrics are measured."""
+
+    burn_in: int = param(NON_NEGATIVE_INT, "days excluded from every headline metric")
+    callback_days: int = param(NON_NEGATIVE_INT, "days after closure of the return call (回访)")
 
 
 @dataclass
@@ -305,11 +365,13 @@ class CogovConfig:
     government: GovernmentConfig = group(GovernmentConfig)
     party: PartyConfig = group(PartyConfig)
     social_orgs: SocialOrgsConfig = group(SocialOrgsConfig)
+    accountability: AccountabilityConfig = group(AccountabilityConfig)
     shock: ShockConfig = group(ShockConfig)
     structure: StructureConfig = group(StructureConfig)
     engine: Engine = param(ANY, "agents (reference) or fast (kernels)")
     seed: int = param(NON_NEGATIVE_INT, "random seed; same config + seed = same run")
     steps: int = param(NON_NEGATIVE_INT, "days to simulate (1 step = 1 day = 1 MCS)")
+    metrics: MetricsConfig = group(MetricsConfig)
     results: ResultsConfig = group(ResultsConfig)
     lang: str = param(LANGUAGE, "language of tables, figures and the app: en or zh")
     experiment: ExperimentConfig | None = field(

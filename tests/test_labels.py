@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from experiments.labels import CJK_FONTS, LABELS, cjk_font, label, use_language
 from experiments.run import final_metrics
 from model.config import CONFIG_DIR
-from tests.conftest import build
+from tests.conftest import build, days, world
 
 
 def _presets(group: str) -> list[str]:
@@ -21,7 +21,7 @@ def _presets(group: str) -> list[str]:
 
 def _metric_names() -> list[str]:
     """Every metric a run reports: daily metrics plus whole-run figures (spending, resilience)."""
-    model = build("world.width=6", "world.height=6", "world.communities_per_side=1", "steps=2")
+    model = build(*world(6, communities=1), *days(2))
     model.run_for(2)
     return sorted(final_metrics(model))
 
