@@ -1,6 +1,6 @@
 """Every paper figure, drawn from the results database; missing runs are run first.
 
-    uv run cogov-figures                        # all six figures into figures/
+    uv run cogov-figures                        # every figure into figures/
     uv run cogov-figures --only pgg_validation  # one figure
     uv run cogov-figures lang=zh results.db=results/pilot.duckdb
 
@@ -103,6 +103,84 @@ def structure_comparison(cfg: DictConfig, specs: list[RunSpec], lang: str):
         f"seeds per structure with 95% confidence intervals (Student t), after "
         f"{specs[0].config.steps} days on a {specs[0].config.world.width} x "
         f"{specs[0].config.world.height} grid."
+    )
+    return fig, caption
+
+
+def cost_effectiveness(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Spending against problems solved and left unsolved, one point per run."""
+    frame = results_frame(specs, cfg.results.db)
+    spending = frame["cost_per_problem_solved"] * frame["problems_solved"]
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.8), sharex=True)
+    for ax, outcome, letter in zip(
+        axes, ("problems_solved", "problems_unsolved"), "ab", strict=True
+    ):
+        for structure in dict.fromkeys(frame["structure"]):
+            rows = frame["structure"] == structure
+            ax.scatter(
+                spending[rows],
+                frame.loc[rows, outcome],
+                s=12,
+                color=STRUCTURE_COLOURS.get(structure, "k"),
+                label=label(structure, lang),
+            )
+        ax.set_xlabel(label("spending_window", lang))
+        ax.set_title(f"({letter}) {label(outcome, lang)}", loc="left")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    config = specs[0].config
+    caption = (
+        "Cost-effectiveness: each point is one run; spending after the burn-in (staff-days) "
+        "against (a) problems solved and (b) problems left unsolved over the same days. "
+        f"{cfg.experiment.seeds} seeds per structure, {config.steps} days with a burn-in of "
+        f"{config.metrics.burn_in} days, {config.world.width} x {config.world.height} "
+        "households; every structure has the same budget."
+    )
+    return fig, caption
+
+
+def size_invariance(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Per-household outcomes per structure at each map size, with 95% intervals."""
+    outputs = list(cfg.experiment.outputs)
+    frame = results_frame(specs, cfg.results.db)
+    sizes = sorted(frame["world.width"].unique())
+    structures = list(dict.fromkeys(frame["structure"]))
+    columns = 3
+    rows = -(-len(outputs) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(7.2, 2.2 * rows), squeeze=False)
+    x = np.arange(len(structures))
+    markers = "os^D"
+    for ax, output, letter in zip(axes.flat, outputs, "abcdefghij", strict=False):
+        for k, size in enumerate(sizes):
+            part = frame[frame["world.width"] == size]
+            table = confidence_table(part, "structure", [output]).set_index("structure")
+            table = table.loc[structures]
+            offset = (k - (len(sizes) - 1) / 2) * 0.25
+            ax.errorbar(
+                x + offset,
+                table[output],
+                yerr=table[f"{output}_ci"],
+                fmt=markers[k % len(markers)],
+                ms=3,
+                lw=0.8,
+                capsize=2,
+                color=f"{0.55 * k / max(1, len(sizes) - 1):.2f}",
+                label=f"{size} x {size}",
+            )
+        ax.set_title(f"({letter}) {label(output, lang)}", loc="left")
+        ax.set_xticks(x, [label(n, lang) for n in structures], rotation=35, ha="right")
+    for ax in axes.flat[len(outputs) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    config = specs[0].config
+    caption = (
+        "Results do not depend on the size of the map: per-household outcomes of each "
+        f"structure on maps of {' and '.join(f'{s} x {s}' for s in sizes)} households, mean "
+        f"of {cfg.experiment.seeds} seeds with 95% confidence intervals (Student t), "
+        f"{config.steps} days, burn-in {config.metrics.burn_in} days; communities of about "
+        f"{config.world.community_households} and grid units of about "
+        f"{config.world.grid_unit_households} households at every size."
     )
     return fig, caption
 
@@ -269,6 +347,8 @@ FIGURES: dict[str, tuple[str, Drawing]] = {
     "participation_phase": ("participation_phase", participation_phase),
     "pgg_validation": ("pgg_validation", pgg_validation),
     "sensitivity_indices": ("sensitivity", sensitivity_indices),
+    "cost_effectiveness": ("compare_structures", cost_effectiveness),
+    "size_invariance": ("size_invariance", size_invariance),
 }
 
 
@@ -289,9 +369,10 @@ def save(fig: Figure, name: str, folder: Path) -> list[Path]:
     return [png, pdf]
 
 
-def draw(cfg: DictConfig, specs: list[RunSpec]) -> tuple[list[Path], str]:
-    """Draw the experiment's figure into ``results.figures_dir``; return files and caption."""
-    name = cfg.experiment.figure
+def draw(cfg: DictConfig, specs: list[RunSpec], name: str | None = None) -> tuple[list[Path], str]:
+    """Draw figure ``name`` (the experiment's own by default) into ``results.figures_dir``;
+    return files and caption."""
+    name = name or cfg.experiment.figure
     if name not in FIGURES:
         raise ConfigError(
             "experiment.figure",
@@ -340,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             experiment = FIGURES[name][0]
             cfg = load_config(f"experiment={experiment}", *args.overrides)
             specs = run_experiment(cfg, args.overrides)
-            files, captions[name] = draw(cfg, specs)
+            files, captions[name] = draw(cfg, specs, name)
             print(f"{name}: " + ", ".join(str(f) for f in files))
         print(f"captions: {write_captions(Path(cfg.results.figures_dir), captions)}")
     except (ConfigError, StoreError) as error:

@@ -45,8 +45,8 @@ METRICS = {
     "problem_resolution_rate": ("problems solved, share", "问题解决率"),
     "problems_solved": ("problems solved", "已解决问题数"),
     "problems_unsolved": ("problems left unsolved", "未解决问题数"),
-    "callback_resolved_rate": ("solved at the return call (解决率)", "回访解决率"),
-    "callback_satisfied_rate": ("satisfied at the return call (满意率)", "回访满意率"),
+    "callback_resolved_rate": ("solved at the return call", "回访解决率"),
+    "callback_satisfied_rate": ("satisfied at the return call", "回访满意率"),
     "on_time_rate": ("closed within the deadline", "按时办结率"),
     "time_to_close_median": ("median days to close", "办结时间中位数(天)"),
     "time_to_close_mean": ("mean days to close (restricted)", "平均办结时间(天)"),
@@ -73,6 +73,7 @@ METRICS = {
         for k, (en, zh) in _SPENDING_LINES.items()
     },
     "spending_today": ("daily spending", "当日总支出"),
+    "spending_window": ("spending after the burn-in (staff-days)", "预热期后支出(人日)"),
     "spending_total": ("total spending", "累计总支出"),
     "total_budget": ("total budget", "总预算"),
     "unspent": ("budget unspent", "未支出预算"),
