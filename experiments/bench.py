@@ -64,7 +64,16 @@ def full_model(structure: str, days: int, agent_days: int) -> None:
     """The full model at the default size: a year with the fast engine, a few days with the
     agents engine, both after one warm-up run."""
     base = [f"structure={structure}", f"steps={days}"]
-    _time_steps([*base, "world.width=10", "world.height=10"], 2)
+    _time_steps(
+        [
+            *base,
+            "world.width=10",
+            "world.height=10",
+            "world.community_households=100",
+            "world.grid_unit_households=50",
+        ],
+        2,
+    )
     build, run = _time_steps(base, days)
     agents_build, agents_run = _time_steps([*base, "engine=agents"], agent_days)
     print(f"model: {structure}, 100x100 households")
