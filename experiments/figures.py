@@ -185,6 +185,136 @@ def size_invariance(cfg: DictConfig, specs: list[RunSpec], lang: str):
     return fig, caption
 
 
+def _calibration(cfg: DictConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored particles (long) and summary of ``experiment.calibration``."""
+    from experiments.store import connect
+
+    name = cfg.experiment.calibration
+    with connect(cfg.results.db) as con:
+        particles = con.execute(
+            "SELECT * FROM calibration WHERE calibration = ? ORDER BY generation, particle",
+            [name],
+        ).df()
+        summary = con.execute(
+            "SELECT * FROM calibration_summary WHERE calibration = ?", [name]
+        ).df()
+    return particles, summary
+
+
+def calibration_posterior(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Posterior marginals of the calibrated parameters over their uniform priors."""
+    particles, summary = _calibration(cfg)
+    last = particles[particles["generation"] == particles["generation"].max()]
+    keys = list(summary["parameter"])
+    columns = 3
+    rows = -(-len(keys) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(7.2, 2.1 * rows), squeeze=False)
+    for ax, row, letter in zip(axes.flat, summary.itertuples(), "abcdefghij", strict=False):
+        part = last[last["parameter"] == row.parameter]
+        ax.hist(
+            part["value"],
+            bins=15,
+            range=(row.prior_low, row.prior_high),
+            weights=part["weight"],
+            density=True,
+            color="tab:blue",
+            alpha=0.7,
+        )
+        ax.axhline(1 / (row.prior_high - row.prior_low), color="0.4", ls="--", lw=0.8)
+        ax.axvline(row.median, color="k", lw=0.8)
+        ax.set_title(f"({letter}) {label(row.parameter, lang)}", loc="left")
+        ax.set_yticks([])
+    for ax in axes.flat[len(keys) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    generations = int(particles["generation"].max()) + 1
+    caption = (
+        f"Calibration ({cfg.experiment.calibration}, ABC-SMC with pyabc): weighted posterior "
+        f"of each parameter after {generations} generations of {cfg.experiment.particles} "
+        "particles (bars), against its uniform prior (dashed); the line is the posterior "
+        f"median. Fitted under structure={cfg.experiment.structures[0]} to the calibrate "
+        f"targets of {cfg.experiment.targets}."
+    )
+    return fig, caption
+
+
+def _against_targets(table: pd.DataFrame, ax, lang: str) -> None:
+    y = np.arange(len(table))
+    ax.errorbar(
+        table["predicted"],
+        y,
+        xerr=[
+            table["predicted"] - table["predicted_low"],
+            table["predicted_high"] - table["predicted"],
+        ],
+        fmt="o",
+        ms=3,
+        color="tab:blue",
+        lw=0.8,
+        label=label("predicted", lang),
+    )
+    ax.errorbar(
+        table["observed"],
+        y + 0.25,
+        xerr=[
+            table["observed"] - table["observed_low"],
+            table["observed_high"] - table["observed"],
+        ],
+        fmt="s",
+        ms=3,
+        color="tab:red",
+        lw=0.8,
+        label=label("observed", lang),
+    )
+    ax.set_yticks(
+        y + 0.12,
+        [f"{label(q, lang)}, {p}" for q, p in zip(table["quantity"], table["period"], strict=True)],
+    )
+    ax.invert_yaxis()
+    ax.legend(fontsize=7, loc="lower right")
+
+
+def calibration_fit(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Posterior predictive of each calibrate target against its observed interval."""
+    from experiments.calibration import _targets_path, predicted_against_observed
+    from experiments.targets import calibration_targets
+
+    frame = results_frame(specs, cfg.results.db)
+    table = predicted_against_observed(frame, calibration_targets(_targets_path(cfg.experiment)))
+    fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(table) + 1.0))
+    _against_targets(table, ax, lang)
+    fig.tight_layout()
+    caption = (
+        "Calibration fit: the model's posterior predictive (blue: median and 95% interval "
+        f"over {cfg.experiment.draws} posterior draws, one seed each, structure="
+        f"{cfg.experiment.structures[0]}) against each calibrate target's observed value and "
+        "interval (red)."
+    )
+    return fig, caption
+
+
+def validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """The reform's predictions against the later figures the calibration never saw."""
+    from experiments.calibration import _targets_path, predicted_against_observed
+    from experiments.targets import validation_targets
+
+    frame = results_frame(specs, cfg.results.db)
+    reform = frame[frame["structure"] == cfg.experiment.structures[-1]]
+    table = predicted_against_observed(reform, validation_targets(_targets_path(cfg.experiment)))
+    fig, ax = plt.subplots(figsize=(7.2, 0.32 * len(table) + 1.2))
+    _against_targets(table, ax, lang)
+    fig.tight_layout()
+    caption = (
+        f"Out-of-sample validation: structure={cfg.experiment.structures[-1]} with the "
+        f"calibrated parameters of {cfg.experiment.calibration} unchanged (blue: median and "
+        f"95% interval over {cfg.experiment.draws} posterior draws, one seed each) against "
+        "figures observed after the reform (red), none of which the calibration used. "
+        f"{int(table['inside'].sum())} of {len(table)} observed values lie inside the "
+        "predicted interval."
+    )
+    return fig, caption
+
+
 def shock_response(cfg: DictConfig, specs: list[RunSpec], lang: str):
     """Backlog and satisfaction over time under a shock, per structure, with 95% bands."""
     metrics = ["backlog", "mean_satisfaction"]
@@ -349,6 +479,9 @@ FIGURES: dict[str, tuple[str, Drawing]] = {
     "sensitivity_indices": ("sensitivity", sensitivity_indices),
     "cost_effectiveness": ("compare_structures", cost_effectiveness),
     "size_invariance": ("size_invariance", size_invariance),
+    "calibration_posterior": ("calibrate", calibration_posterior),
+    "calibration_fit": ("calibrate", calibration_fit),
+    "validation": ("validate_reform", validation),
 }
 
 
@@ -403,6 +536,8 @@ def write_captions(folder: Path, captions: dict[str, str]) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``cogov-figures``: run what is missing for each figure, then draw it."""
+    from experiments.calibration import prepare
+
     parser = argparse.ArgumentParser(prog="cogov-figures", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only", choices=list(FIGURES), action="append", help="draw only this figure (repeatable)"
@@ -420,6 +555,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name in args.only or FIGURES:
             experiment = FIGURES[name][0]
             cfg = load_config(f"experiment={experiment}", *args.overrides)
+            prepare(cfg, args.overrides)
             specs = run_experiment(cfg, args.overrides)
             files, captions[name] = draw(cfg, specs, name)
             print(f"{name}: " + ", ".join(str(f) for f in files))

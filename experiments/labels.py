@@ -73,6 +73,8 @@ METRICS = {
         for k, (en, zh) in _SPENDING_LINES.items()
     },
     "spending_today": ("daily spending", "当日总支出"),
+    "predicted": ("predicted", "模型预测"),
+    "observed": ("observed", "观测值"),
     "spending_window": ("spending after the burn-in (staff-days)", "预热期后支出(人日)"),
     "spending_total": ("total spending", "累计总支出"),
     "total_budget": ("total budget", "总预算"),
@@ -140,6 +142,12 @@ LEVERS = {
     "government.devolution.resources": ("devolved resources", "下沉资源"),
     "government.data_sharing": ("data sharing", "数据共享"),
     "party.whistle": ("whistle: joint dispatch", "吹哨报到"),
+    "government.fix_quality": ("chance a fix holds", "整改一次到位概率"),
+    "residents.satisfaction_baseline": ("baseline satisfaction", "基础满意度"),
+    "discovery.channel_ease": ("reporting channel ease", "诉求渠道便利度"),
+    "issues.problems_per_household_year": ("problems per household and year", "每户每年问题数"),
+    "government.dispatch_delay": ("days to pass an order up", "上报派单天数"),
+    "government.budget": ("budget (staff per 10,000 residents)", "预算(每万居民人员)"),
 }
 
 WORDS = {

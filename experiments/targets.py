@@ -66,12 +66,14 @@ class Target:
     low: float
     high: float
     period: str
+    year: str
     confidence: str
     source: str
 
     @property
-    def label(self) -> str:
-        return f"{self.quantity} ({self.period})"
+    def when(self) -> str:
+        """The period observed, shortened to its year when it has words in Chinese."""
+        return self.period if self.period.isascii() and len(self.period) <= 12 else self.year
 
 
 def _problem(entry: Any, index: int) -> str | None:
@@ -156,6 +158,7 @@ def load_targets(path: Path | str = DEFAULT_TARGETS) -> list[Target]:
                 low=low,
                 high=high,
                 period=str(entry["period"]),
+                year=str(entry["year"]),
                 confidence=str(entry["confidence"]),
                 source=str(entry["source"]),
             )

@@ -44,7 +44,7 @@ def _leaf_keys(node: DictConfig, prefix: str = "") -> Iterator[str]:
         child = node._get_node(key)
         if isinstance(child, DictConfig) and child._is_none():
             continue  # an optional group that is not selected (experiment: null)
-        if f"{prefix}{key}" in ("experiment.grid", "experiment.levers"):
+        if f"{prefix}{key}" in ("experiment.grid", "experiment.levers", "experiment.priors"):
             yield f"{prefix}{key}"  # free-form maps of config keys, checked by the sweep
         elif isinstance(child, DictConfig):
             yield from _leaf_keys(child, f"{prefix}{key}.")

@@ -35,6 +35,12 @@ OPEN_UNIT = Rule("a number in (0, 1]", lambda v: _is_number(v) and 0 < v <= 1)
 POSITIVE_INT = Rule("an integer >= 1", lambda v: isinstance(v, int) and v >= 1)
 NON_NEGATIVE_INT = Rule("an integer >= 0", lambda v: isinstance(v, int) and v >= 0)
 ANY = Rule("any value", lambda v: True)
+OPTIONAL_POSITIVE_INT = Rule(
+    "an integer >= 1 (or null)", lambda v: v is None or (isinstance(v, int) and v >= 1)
+)
+OPTIONAL_NON_NEGATIVE = Rule(
+    "a number >= 0 (or null)", lambda v: v is None or (_is_number(v) and v >= 0)
+)
 
 
 def param(rule: Rule, doc: str) -> Any:
@@ -44,6 +50,11 @@ def param(rule: Rule, doc: str) -> Any:
     that leaves a parameter unset fails at composition.
     """
     return field(default=UNSET, metadata={"rule": rule, "doc": doc})
+
+
+def optional(rule: Rule, doc: str) -> Any:
+    """An experiment setting that only some experiments use (``None`` elsewhere)."""
+    return field(default=None, metadata={"rule": rule, "doc": doc})
 
 
 def group(schema: type) -> Any:
@@ -321,6 +332,8 @@ class Method(enum.Enum):
     grid = "grid"  # every combination of the listed values
     sobol = "sobol"  # Saltelli sample for Sobol indices (SALib)
     morris = "morris"  # Morris trajectories for elementary effects (SALib)
+    abc = "abc"  # calibration: ABC-SMC (pyabc) over experiment.priors
+    posterior = "posterior"  # draws from a stored calibration's posterior
 
 
 @dataclass
@@ -334,11 +347,34 @@ class ExperimentConfig:
     seeds: int = param(POSITIVE_INT, "replicates (seeds 0..n-1) per structure and point")
     overrides: list[str] = param(ANY, "overrides applied to every run, e.g. shock=epidemic")
     grid: dict[str, list[Any]] = param(ANY, "method=grid: values per key; all combinations")
-    method: Method = param(ANY, "grid, sobol or morris")
+    method: Method = param(ANY, "grid, sobol, morris, abc (calibration) or posterior")
     levers: dict[str, list[float]] = param(ANY, "sobol/morris: [low, high] per key")
     samples: int = param(POSITIVE_INT, "sobol: base sample N; morris: trajectories")
     outputs: list[str] = param(ANY, "metrics tabulated and analysed")
     workers: int = param(POSITIVE_INT, "processes running the experiment in parallel")
+    particles: int | None = optional(OPTIONAL_POSITIVE_INT, "abc: particles per generation")
+    generations: int | None = optional(OPTIONAL_POSITIVE_INT, "abc: generations of ABC-SMC")
+    min_epsilon: float | None = optional(
+        OPTIONAL_NON_NEGATIVE, "abc: stop once the acceptance threshold is this small"
+    )
+    priors: dict[str, list[Any]] | None = optional(
+        ANY, "abc: uniform prior [low, high] per key (discrete for an integer key)"
+    )
+    targets: str | None = optional(ANY, "abc, posterior: targets file (data/targets/*.yaml)")
+    calibration: str | None = optional(
+        ANY, "abc: name to store the calibration under; posterior: the calibration to draw from"
+    )
+    output: str | None = optional(
+        ANY, "abc: where to write the posterior medians (default configs/calibrated/NAME.yaml)"
+    )
+    sampler: str | None = optional(
+        Rule("multicore or dask (or null)", lambda v: v in (None, "multicore", "dask")),
+        "abc: multicore (this machine) or dask (a Dask cluster)",
+    )
+    dask_address: str | None = optional(
+        ANY, "abc with sampler=dask: scheduler address; null starts a local cluster"
+    )
+    draws: int | None = optional(OPTIONAL_POSITIVE_INT, "posterior: parameter sets drawn")
 
 
 @dataclass
