@@ -474,11 +474,12 @@ def format_comparison(table: pd.DataFrame) -> str:
 
 def prepare(cfg: DictConfig, extra_overrides: list[str]) -> None:
     """What an experiment needs before its runs: the calibration itself (``method=abc``,
-    continued or skipped when stored), or a stored calibration to draw from (``posterior``)."""
+    continued or skipped when stored), or a stored calibration to draw from (``posterior``,
+    and ``lhs`` with a calibration)."""
     from model.schema import Method
 
     method = Method(cfg.experiment.method)
     if method is Method.abc:
         run_calibration(cfg, extra_overrides)
-    elif method is Method.posterior:
+    elif method is Method.posterior or (method is Method.lhs and cfg.experiment.calibration):
         ensure_calibration(cfg, extra_overrides)

@@ -48,23 +48,21 @@ def run_experiment_job(cfg: DictConfig) -> dict:
     import matplotlib
 
     matplotlib.use("Agg")  # the figure goes to files
-    from experiments.calibration import prepare
     from experiments.figures import FIGURES, draw, write_captions
+    from experiments.pipeline import runs_of
     from experiments.sweep import (
         command_line_overrides,
         confidence_table,
         format_table,
         results_frame,
-        run_experiment,
     )
     from model.schema import Method
 
     experiment = cfg.experiment
     overrides = command_line_overrides()
-    prepare(cfg, overrides)
-    specs = run_experiment(cfg, overrides)
-    frame = results_frame(specs, cfg.results.db)
-    if len(experiment.structures) > 1 or not specs[0].point:
+    specs = runs_of(cfg, overrides)
+    frame = results_frame(specs, cfg.results.db) if specs else None
+    if specs and (len(experiment.structures) > 1 or not specs[0].point):
         table = confidence_table(frame, "structure", list(experiment.outputs))
         print(format_table(table, "structure", list(experiment.outputs), cfg.lang))
     if Method(experiment.method) is Method.posterior:

@@ -32,7 +32,6 @@ from experiments.sweep import (
     RunSpec,
     confidence_table,
     results_frame,
-    run_experiment,
     timeseries_frame,
 )
 from model.config import load_config
@@ -315,6 +314,127 @@ def validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
     return fig, caption
 
 
+def robustness(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Regret of each structure over the design (box plots) and the share of futures in
+    which each is best, per headline metric; stores table ``robustness``."""
+    from experiments.robustness import point_table, regret_table, summarise_regret
+    from experiments.store import write_table
+
+    outputs = list(cfg.experiment.outputs)
+    points = point_table(specs, results_frame(specs, cfg.results.db), outputs)
+    table = regret_table(points, outputs, [k for k, _ in specs[0].point])
+    table.insert(0, "experiment", cfg.experiment.name)
+    write_table(cfg.results.db, "robustness", table, {"experiment": cfg.experiment.name})
+    summary = summarise_regret(table)
+    structures = list(dict.fromkeys(s.structure for s in specs))
+    fig, axes = plt.subplots(2, len(outputs), figsize=(7.2, 4.6), squeeze=False)
+    x = np.arange(len(structures))
+    colours = [STRUCTURE_COLOURS.get(n, "k") for n in structures]
+    for k, output in enumerate(outputs):
+        part = table[table["metric"] == output]
+        regrets = [part.loc[part["structure"] == n, "regret"].dropna() for n in structures]
+        top, bottom = axes[0, k], axes[1, k]
+        top.boxplot(regrets, positions=x, widths=0.6, showfliers=False)
+        top.set_title(f"({'abcdefghij'[k]}) {label(output, lang)}", loc="left", fontsize=7)
+        shares = summary[summary["metric"] == output].set_index("structure").loc[structures]
+        bottom.bar(x, shares["best_share"], color=colours)
+        bottom.set_ylim(0, 1)
+        for ax in (top, bottom):
+            ax.set_xticks(
+                x, [label(n, lang) for n in structures], rotation=60, ha="right", fontsize=6
+            )
+    axes[0, 0].set_ylabel(label("regret", lang))
+    axes[1, 0].set_ylabel(label("best_share", lang))
+    fig.tight_layout()
+    experiment = cfg.experiment
+    caption = (
+        f"Robustness over {experiment.samples} futures (a Latin hypercube over "
+        f"{', '.join(experiment.levers)}"
+        + (
+            f", with the calibrated parameters drawn from {experiment.calibration}'s posterior"
+            if experiment.calibration
+            else ""
+        )
+        + f"; {experiment.seeds} seed(s) per structure and future, the same seeds for every "
+        "structure). Top: regret, how far each structure falls short of the best structure in "
+        "the same future (box: quartiles, whiskers: 1.5 IQR). Bottom: the share of futures in "
+        "which each structure is best."
+    )
+    return fig, caption
+
+
+def scenario_discovery(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """PRIM per question: peeling trajectory and the chosen box's limits (scaled to the
+    design's range); stores tables ``scenarios`` and ``feature_scores``."""
+    from experiments.robustness import (
+        answer,
+        check_questions,
+        discover,
+        feature_scores,
+        stored_design,
+    )
+    from experiments.store import write_table
+
+    experiment = cfg.experiment
+    points, inputs = stored_design(cfg)
+    structures = sorted(points["structure"].unique())
+    metrics = [c for c in points.columns if c not in ("point", "structure", *inputs)]
+    questions = check_questions(experiment, structures, set(metrics))
+    outputs = sorted({q["metric"] for q in questions})
+    fig, axes = plt.subplots(len(questions), 2, figsize=(7.2, 2.6 * len(questions)), squeeze=False)
+    boxes, scores = [], []
+    for k, question in enumerate(questions):
+        limits, trajectory = discover(points, inputs, question, experiment.min_coverage)
+        left, right = axes[k]
+        title = f"({'abcdefghij'[2 * k]}) {question.get('description', question['name'])}"
+        left.set_title(title, loc="left", fontsize=7)
+        if limits.empty:
+            share = float(answer(points, question).mean())
+            left.text(0.5, 0.5, label("always" if share == 1 else "never", lang), ha="center")
+            right.set_visible(False)
+            continue
+        limits.insert(0, "question", question["name"])
+        boxes.append(limits)
+        left.plot(trajectory["coverage"], trajectory["density"], "-o", ms=2, lw=0.8, color="0.4")
+        chosen = trajectory[trajectory["chosen"]]
+        left.plot(chosen["coverage"], chosen["density"], "o", color="tab:red")
+        left.set_xlabel(label("coverage", lang))
+        left.set_ylabel(label("density", lang))
+        design = points.groupby("point")[inputs].first()
+        span = (design.max() - design.min()).replace(0, 1)
+        y = np.arange(len(inputs))
+        low = (limits["low"].to_numpy() - design.min().to_numpy()) / span.to_numpy()
+        high = (limits["high"].to_numpy() - design.min().to_numpy()) / span.to_numpy()
+        right.barh(y, high - low, left=low, color=np.where(limits["restricted"], "tab:red", "0.8"))
+        right.set_yticks(y, [label(i, lang) for i in inputs], fontsize=6)
+        right.set_xlim(0, 1)
+        right.set_title(f"({'abcdefghij'[2 * k + 1]}) {label('box', lang)}", loc="left", fontsize=7)
+        outcome = answer(points, question)
+        scores.append(feature_scores(points, inputs, {question["name"]: outcome}))
+    for metric in outputs:
+        for structure in structures:
+            series = points[points["structure"] == structure].set_index("point")[metric]
+            scores.append(feature_scores(points, inputs, {f"{structure}:{metric}": series}))
+    fig.tight_layout()
+    table = pd.concat(boxes, ignore_index=True) if boxes else pd.DataFrame()
+    if not table.empty:
+        table.insert(0, "experiment", experiment.name)
+        write_table(cfg.results.db, "scenarios", table, {"experiment": experiment.name})
+    scored = pd.concat(scores, ignore_index=True)
+    scored.insert(0, "experiment", experiment.name)
+    write_table(cfg.results.db, "feature_scores", scored, {"experiment": experiment.name})
+    caption = (
+        f"Scenario discovery with PRIM (ema-workbench) on the {points['point'].nunique()} "
+        f"futures of experiment={experiment.source}. Left: the peeling trajectory (coverage "
+        "against density) and the box chosen, the densest with coverage of at least "
+        f"{experiment.min_coverage}; right: that box's limits on each input, scaled to the "
+        "design's range (red: restricted). Questions: "
+        + "; ".join(q.get("description", q["name"]) for q in questions)
+        + "."
+    )
+    return fig, caption
+
+
 def shock_response(cfg: DictConfig, specs: list[RunSpec], lang: str):
     """Backlog and satisfaction over time under a shock, per structure, with 95% bands."""
     metrics = ["backlog", "mean_satisfaction"]
@@ -482,6 +602,8 @@ FIGURES: dict[str, tuple[str, Drawing]] = {
     "calibration_posterior": ("calibrate", calibration_posterior),
     "calibration_fit": ("calibrate", calibration_fit),
     "validation": ("validate_reform", validation),
+    "robustness": ("robustness", robustness),
+    "scenario_discovery": ("scenario_discovery", scenario_discovery),
 }
 
 
@@ -536,7 +658,7 @@ def write_captions(folder: Path, captions: dict[str, str]) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``cogov-figures``: run what is missing for each figure, then draw it."""
-    from experiments.calibration import prepare
+    from experiments.pipeline import runs_of
 
     parser = argparse.ArgumentParser(prog="cogov-figures", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -555,8 +677,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name in args.only or FIGURES:
             experiment = FIGURES[name][0]
             cfg = load_config(f"experiment={experiment}", *args.overrides)
-            prepare(cfg, args.overrides)
-            specs = run_experiment(cfg, args.overrides)
+            specs = runs_of(cfg, args.overrides)
             files, captions[name] = draw(cfg, specs, name)
             print(f"{name}: " + ", ".join(str(f) for f in files))
         print(f"captions: {write_captions(Path(cfg.results.figures_dir), captions)}")

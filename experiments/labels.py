@@ -74,6 +74,13 @@ METRICS = {
     },
     "spending_today": ("daily spending", "当日总支出"),
     "predicted": ("predicted", "模型预测"),
+    "regret": ("regret", "遗憾值"),
+    "best_share": ("share of futures best", "最优情景占比"),
+    "coverage": ("coverage", "覆盖率"),
+    "density": ("density", "密度"),
+    "box": ("box limits (share of range)", "情景框范围(占取值区间)"),
+    "always": ("yes in every future", "所有情景均成立"),
+    "never": ("yes in no future", "无情景成立"),
     "observed": ("observed", "观测值"),
     "spending_window": ("spending after the burn-in (staff-days)", "预热期后支出(人日)"),
     "spending_total": ("total spending", "累计总支出"),
@@ -148,6 +155,9 @@ LEVERS = {
     "issues.problems_per_household_year": ("problems per household and year", "每户每年问题数"),
     "government.dispatch_delay": ("days to pass an order up", "上报派单天数"),
     "government.budget": ("budget (staff per 10,000 residents)", "预算(每万居民人员)"),
+    "issues.work_spread": ("spread of service times", "办理用时离散度"),
+    "social_orgs.incubation_grant": ("grant to found a social organisation", "社会组织孵化资助"),
+    "accountability.gaming": ("gaming under assessment", "考核应付行为"),
 }
 
 WORDS = {

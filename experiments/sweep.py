@@ -67,7 +67,13 @@ def _points(experiment_config: DictConfig, seed: int) -> list[dict[str, Any]]:
         ]
     problem = salib_problem(experiment)
     sample = _salib_sample(method, problem, experiment.samples, seed)
-    return [dict(zip(problem["names"], map(float, row), strict=True)) for row in sample]
+    points = [dict(zip(problem["names"], map(float, row), strict=True)) for row in sample]
+    if method is Method.lhs and experiment.calibration:  # calibrated keys from the posterior
+        from experiments.calibration import posterior_draws
+
+        draws = posterior_draws(experiment_config, len(points), seed)
+        points = [draw | point for draw, point in zip(draws, points, strict=True)]
+    return points
 
 
 def salib_problem(experiment: DictConfig) -> dict[str, Any]:
@@ -77,6 +83,10 @@ def salib_problem(experiment: DictConfig) -> dict[str, Any]:
 
 
 def _salib_sample(method: Method, problem: dict, samples: int, seed: int) -> np.ndarray:
+    if method is Method.lhs:
+        from SALib.sample import latin
+
+        return latin.sample(problem, samples, seed=seed)
     if method is Method.sobol:
         from SALib.sample import sobol
 

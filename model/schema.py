@@ -332,6 +332,8 @@ class Method(enum.Enum):
     grid = "grid"  # every combination of the listed values
     sobol = "sobol"  # Saltelli sample for Sobol indices (SALib)
     morris = "morris"  # Morris trajectories for elementary effects (SALib)
+    lhs = "lhs"  # Latin hypercube over the levers (with posterior draws of calibrated keys)
+    prim = "prim"  # scenario discovery on another experiment's stored runs (no runs)
     abc = "abc"  # calibration: ABC-SMC (pyabc) over experiment.priors
     posterior = "posterior"  # draws from a stored calibration's posterior
 
@@ -347,9 +349,9 @@ class ExperimentConfig:
     seeds: int = param(POSITIVE_INT, "replicates (seeds 0..n-1) per structure and point")
     overrides: list[str] = param(ANY, "overrides applied to every run, e.g. shock=epidemic")
     grid: dict[str, list[Any]] = param(ANY, "method=grid: values per key; all combinations")
-    method: Method = param(ANY, "grid, sobol, morris, abc (calibration) or posterior")
-    levers: dict[str, list[float]] = param(ANY, "sobol/morris: [low, high] per key")
-    samples: int = param(POSITIVE_INT, "sobol: base sample N; morris: trajectories")
+    method: Method = param(ANY, "grid, sobol, morris, lhs, prim, abc (calibration), posterior")
+    levers: dict[str, list[float]] = param(ANY, "sobol/morris/lhs: [low, high] per key")
+    samples: int = param(POSITIVE_INT, "sobol: base N; morris: trajectories; lhs: points")
     outputs: list[str] = param(ANY, "metrics tabulated and analysed")
     workers: int = param(POSITIVE_INT, "processes running the experiment in parallel")
     particles: int | None = optional(OPTIONAL_POSITIVE_INT, "abc: particles per generation")
@@ -375,6 +377,13 @@ class ExperimentConfig:
         ANY, "abc with sampler=dask: scheduler address; null starts a local cluster"
     )
     draws: int | None = optional(OPTIONAL_POSITIVE_INT, "posterior: parameter sets drawn")
+    source: str | None = optional(ANY, "prim: the experiment whose stored runs are analysed")
+    questions: list[dict[str, Any]] | None = optional(
+        ANY, "prim: questions (name, metric, kind beats/all_below/all_above, ...)"
+    )
+    min_coverage: float | None = optional(
+        OPTIONAL_NON_NEGATIVE, "prim: choose the densest box with at least this coverage"
+    )
 
 
 @dataclass
