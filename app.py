@@ -2,8 +2,9 @@
 
 Households on the grid, coloured by participation or by trust, with open issues outlined in
 red; live charts of backlog, the workstations' queue, participation, trust and satisfaction,
-with the shock period shaded. The sidebar holds Mesa's Reset, play and Step buttons and the parameters
-of the next run: as in every Mesa app, they take effect when Reset rebuilds the model.
+with the shock period shaded. The sidebar holds Reset, play and Step buttons and the
+parameters of the next run: as in every Mesa app, they take effect when Reset rebuilds the
+model.
 
 Each day redraws the grid as one picture and the charts in the browser (ECharts), so the app
 plays many days a second; ``uv run cogov-bench --only app`` measures how many.
@@ -13,16 +14,19 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial, reduce
 
+import ipyvuetify
 import matplotlib as mpl
 import mesa
 import numpy as np
 import solara
-from mesa.visualization.solara_viz import ModelController
-from mesa.visualization.utils import update_counter
+import traitlets
+from mesa.visualization.utils import force_update, update_counter
 
 from experiments.labels import SHOCKS, STRUCTURES, check_language, label
 from model import CoGovModel, load_config
@@ -34,7 +38,12 @@ WORLD = ("world.width=40", "world.height=40", "world.community_households=400")
 """Small enough to step and draw many times a second."""
 DEFAULT = load_config()  # the default structure and shock: its lever values start the sliders
 PLAY_INTERVAL_MS = 10
-"""Pause between days while playing (Mesa's default, 100 ms, would cap play at 10 days/s)."""
+"""Pause between days while playing (Mesa's, 100 ms, would cap play at 10 days/s)."""
+DAYS_AHEAD = 2
+"""How far playing may run ahead of the days the browser has drawn: the model computes the
+next day while the browser draws, but never queues more."""
+DRAW_TIMEOUT_S = 1.0
+"""How long a played day waits for the browser (there is none in an in-process test)."""
 
 
 # -- the levers -----------------------------------------------------------------------------
@@ -105,7 +114,7 @@ def _recorded(model: CoGovModel, name: str) -> float:
 
 
 class CoGovApp(CoGovModel):
-    """CoGovModel at the app's size, built from the sidebar's parameters (Mesa's Reset calls
+    """CoGovModel at the app's size, built from the sidebar's parameters (Reset calls
     ``CoGovApp(**parameters)``). ``levers`` maps lever keys (LEVERS) to values; those set by
     the structure keep the preset's values unless ``custom_levers`` is set. Every charted
     metric is recorded for every structure (NaN where a structure has none)."""
@@ -315,12 +324,55 @@ def Chart(model: CoGovApp, title: str, day: int):
     )
 
 
+class Pacer:
+    """The last day the browser has drawn, for the play loop to wait for."""
+
+    def __init__(self):
+        self._drawn_day = -1
+        self._changed = threading.Condition()
+
+    def drawn(self, day: int) -> None:
+        with self._changed:
+            self._drawn_day = day
+            self._changed.notify_all()
+
+    def wait_to_play(self, day: int) -> bool:
+        """Wait until the browser is at most DAYS_AHEAD behind ``day``; False if it did not
+        get there within DRAW_TIMEOUT_S."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: self._drawn_day >= day - DAYS_AHEAD, timeout=DRAW_TIMEOUT_S
+            )
+
+
+class DayDrawn(ipyvuetify.VuetifyTemplate):
+    """Invisible; calls ``on_drawn(day)`` once the browser has applied the page's updates for
+    ``day`` (the updates of a day arrive in order, and this one comes last)."""
+
+    template = traitlets.Unicode(
+        """<template><span></span></template>
+<script>
+module.exports = {
+  mounted() { this.drawn(this.day); },
+  watch: { day(day) { this.$nextTick(() => this.drawn(day)); } },
+};
+</script>"""
+    ).tag(sync=True)
+    day = traitlets.Int(0).tag(sync=True)
+    on_drawn = traitlets.Callable(None, allow_none=True)
+
+    def vue_drawn(self, day: int) -> None:
+        if self.on_drawn is not None:
+            self.on_drawn(day)
+
+
 @solara.component
-def RunningModel(model: CoGovApp):
+def RunningModel(model: CoGovApp, pacer: Pacer):
     """The grid and the charts side by side, redrawn after each step. Only this component
     listens to Mesa's step counter (when several do, the page renders again from their
     common ancestor); it hands the day to its children, as reacton renders a component
-    again only when its arguments change."""
+    again only when its arguments change. The browser reports each day it has drawn to
+    ``pacer``."""
     update_counter.get()
     with solara.Columns([1, 1]):
         with solara.Column():
@@ -328,6 +380,7 @@ def RunningModel(model: CoGovApp):
         with solara.Column():
             for title in CHARTS:
                 Chart(model, title, model.steps)
+    DayDrawn.element(day=model.steps, on_drawn=pacer.drawn)
 
 
 # -- parameters and page --------------------------------------------------------------------
@@ -406,31 +459,57 @@ def Parameters(parameters: solara.Reactive[dict], running):
 
 
 @solara.component
+def Controls(model: solara.Reactive[CoGovApp], parameters: solara.Reactive[dict], pacer: Pacer):
+    """Reset, play and Step, as Mesa's ModelController, and the pause between played days.
+    Playing waits for the browser to draw (Pacer): Mesa's loop steps on regardless, so the
+    page fell ever further behind the model (the browser queued the days and showed them
+    late), and a click while playing could find its render overtaken by steps on every pass
+    (reacton: "Too many renders triggered")."""
+    playing = solara.use_reactive(False)
+    pause_ms = solara.use_reactive(PLAY_INTERVAL_MS)
+
+    def step():
+        model.value.step()
+        force_update()
+
+    def play():
+        while playing.value and model.value.running:
+            step()
+            pacer.wait_to_play(model.value.steps)
+            time.sleep(pause_ms.value / 1000)
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+
+    def reset():
+        playing.set(False)
+        pacer.drawn(-1)
+        model.set(CoGovApp(**parameters.value))
+
+    with solara.Row(justify="space-between"):
+        solara.Button("Reset", color="primary", on_click=reset)
+        solara.Button(
+            "❚❚" if playing.value else "▶",
+            color="primary",
+            on_click=lambda: playing.set(not playing.value),
+        )
+        solara.Button("Step", color="primary", on_click=step, disabled=playing.value)
+    solara.SliderInt(
+        f"{tr('play_interval')}: {pause_ms.value}", value=pause_ms, min=0, max=500, step=10
+    )
+
+
+@solara.component
 def Page():
-    """Mesa's model controller and the next run's parameters in the sidebar; the running
-    model's grid and charts side by side."""
+    """The controls and the next run's parameters in the sidebar; the running model's grid
+    and charts side by side."""
     model = solara.use_reactive(solara.use_memo(CoGovApp, []))
     parameters = solara.use_reactive(DEFAULT_PARAMETERS)
-    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
-    render_interval, use_threads = solara.use_reactive(1), solara.use_reactive(False)
+    pacer = solara.use_memo(Pacer, [])
     with solara.AppBar():
         solara.AppBarTitle(tr("title"))
     with solara.Sidebar():
         with solara.Card(tr("controls")):
-            ModelController(  # takes reactives only, whatever its annotations say
-                model,
-                model_parameters=parameters,
-                play_interval=play_interval,
-                render_interval=render_interval,
-                use_threads=use_threads,
-            )
-            solara.SliderInt(
-                f"{tr('play_interval')}: {play_interval.value}",
-                value=play_interval,
-                min=0,
-                max=500,
-                step=10,
-            )
+            Controls(model, parameters, pacer)
         with solara.Card(tr("next_run")):
             Parameters(parameters, model.value.config)
-    RunningModel(model.value)
+    RunningModel(model.value, pacer)

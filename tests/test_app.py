@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import ipyvuetify as v
@@ -221,6 +222,18 @@ def test_charts_leave_a_gap_for_a_metric_not_measured_yet():
     model.step()
     (series,) = app.chart_option(model, "backlog")["series"]
     assert series["data"] == [None, None]  # JSON has no NaN
+
+
+def test_playing_waits_for_the_browser_to_draw(monkeypatch):
+    monkeypatch.setattr(app, "DRAW_TIMEOUT_S", 0.01)
+    pacer = app.Pacer()
+    pacer.drawn(5)
+    assert pacer.wait_to_play(5 + app.DAYS_AHEAD)
+    assert not pacer.wait_to_play(6 + app.DAYS_AHEAD)  # the browser is too far behind
+    drawing = threading.Timer(0.001, pacer.drawn, args=[6])
+    monkeypatch.setattr(app, "DRAW_TIMEOUT_S", 60)
+    drawing.start()
+    assert pacer.wait_to_play(6 + app.DAYS_AHEAD)  # woken by the browser's report
 
 
 @pytest.mark.parametrize(
