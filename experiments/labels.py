@@ -180,6 +180,19 @@ WORDS = {
     "levers_in_use": ("levers in use", "当前杠杆"),
     "on": ("on", "开"),
     "off": ("off", "关"),
+    "controls": ("controls", "运行控制"),
+    "next_run": ("parameters of the next run", "下一次运行的参数"),
+    "play_interval": ("pause (ms)", "间隔(毫秒)"),
+    "trust_scale": (
+        "colours span the 2nd to 98th percentile of today's trust",
+        "颜色覆盖当日信任的第2至第98百分位",
+    ),
+    "shock_ahead": ("{shock} from day {start} to day {end}", "{shock}: 第{start}天至第{end}天"),
+    "shock_under_way": (
+        "{shock} under way: day {day} of {days} (days {start} to {end})",
+        "{shock}进行中: 第{day}/{days}天(第{start}天至第{end}天)",
+    ),
+    "shock_over": ("{shock} over (days {start} to {end})", "{shock}已结束(第{start}天至第{end}天)"),
 }
 
 LABELS: dict[str, dict[str, str]] = {

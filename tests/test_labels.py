@@ -99,8 +99,8 @@ def test_chinese_without_a_cjk_font_names_the_package(monkeypatch, restore_rcpar
 
 
 def test_every_literal_label_in_figures_and_app_is_translated():
-    """A ``label("key", lang)`` with a key that has no entry falls back to the key itself,
-    which would leave English words in a Chinese figure."""
+    """A ``label("key", lang)`` (``tr("key")`` in the app) with a key that has no entry falls
+    back to the key itself, which would leave English words in a Chinese figure."""
     import ast
     from pathlib import Path
 
@@ -110,7 +110,7 @@ def test_every_literal_label_in_figures_and_app_is_translated():
         for node in ast.walk(ast.parse(path.read_text())):
             if (
                 isinstance(node, ast.Call)
-                and getattr(node.func, "id", None) == "label"
+                and getattr(node.func, "id", None) in ("label", "tr")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
