@@ -11,9 +11,12 @@ from mesa import Agent
 class Assessment(Agent):
     """Scores departments and community workstations every ``accountability.period_days`` on
     the 三率 of the issues they worked on that closed or were abandoned in the period:
-    the share closed on time, the share whose fix held, and the callers' mean satisfaction.
+    the share closed on time, the share whose fix held, and the mean satisfaction of their
+    households when the issue ended (whatever channel found it).
     Within each type, offices are ranked by the mean of the three; the bottom
-    ``bottom_share`` and any below ``target`` are under pressure until the next assessment
+    ``bottom_share`` of those scored (rounded at random, so the share does not depend on how
+    many offices the map has) and any below ``target`` are under pressure until the next
+    assessment
     (:meth:`model.flow.IssueFlow._enqueue` says what pressure does)."""
 
     def __init__(self, model):
@@ -39,7 +42,11 @@ class Assessment(Agent):
                 if closed:
                     scores[office.handler_id] = (on_time + held + satisfaction) / (3 * closed)
             ranked = sorted(scores, key=lambda h: (scores[h], h))
-            named = set(ranked[: round(duty.bottom_share * len(offices))])
+            # the bottom share of the scored offices, rounded up or down at random so that on
+            # average it is the same share whatever the number of offices (map size)
+            expected = duty.bottom_share * len(ranked)
+            count = int(expected) + int(self.model.rng.random() < expected % 1)
+            named = set(ranked[:count])
             for office in offices:
                 score = scores.get(office.handler_id)
                 office.under_pressure = office.handler_id in named or (

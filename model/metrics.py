@@ -129,7 +129,7 @@ def headline(model: CoGovModel) -> dict[str, float | None]:
     # time to close: closure is the event; abandonment and the run's end censor
     stop = np.where(closed, resolved_day[ids], np.where(left, abandoned_day[ids], end))
     durations = stop - created[ids]
-    horizon = end - burn_in
+    horizon = end - burn_in  # days in the window (none before the burn-in has passed)
     times, survival = kaplan_meier(durations, closed)
     departments = issues.departments[ids]
 
@@ -198,7 +198,7 @@ def headline(model: CoGovModel) -> dict[str, float | None]:
             for i, channel in enumerate(CHANNELS)
         },
         "requests_per_household_year": (found == 0).sum() / population.size / (horizon / 365)
-        if horizon
+        if horizon > 0
         else float("nan"),
         "pressure_share": _window_mean(model, "pressure_share", burn_in),
         **{f"time_{use}": used for use, used in model.time_used.items()},

@@ -1,7 +1,7 @@
 """Pattern-oriented tests: with the default calibration, the patterns listed in docs/ODD.md
 section 1 emerge from the mechanisms, over several seeds. None of them is coded as a rule.
 
-Runs use a 60 x 60 world (nine communities of 400 households) so that the suite stays fast;
+Runs use a 60 x 60 world (two communities of 1,800 households) so that the suite stays fast;
 the patterns hold at the default 100 x 100 as well (docs/ODD.md, "Patterns").
 """
 
@@ -58,7 +58,8 @@ def test_fragmentation_makes_cross_cutting_issues_slow():
 
 
 def test_authority_without_resources_lengthens_local_queues():
-    """权责对等 [S001]: devolving decisions without staff overloads community handlers."""
+    """Devolving decisions without staff overloads community handlers (治理重心下移 [S000],
+    [S001]; 权责对等 itself pairs authority with responsibility, 考核/问责, docs/ODD.md 7.18)."""
     matched = outcome("structure=decentralised")
     unmatched = outcome("structure=decentralised", "government.devolution.resources=0.15")
     assert unmatched["workstation_queue"] > 5 * matched["workstation_queue"]
