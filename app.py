@@ -123,7 +123,7 @@ class CoGovApp(CoGovModel):
         self,
         structure: str = DEFAULT.structure.name,
         shock: str = DEFAULT.shock.name,
-        seed: int = 0,
+        seed: int | None = 0,
         custom_levers: bool = False,
         levers: Mapping[str, float | bool] | None = None,
     ):
@@ -132,13 +132,13 @@ class CoGovApp(CoGovModel):
             raise ValueError(
                 f"unknown lever {unknown[0]}; expected one of: {', '.join(LEVER_BY_KEY)}"
             )
-        overrides = [*WORLD, f"structure={structure}", f"shock={shock}", f"seed={int(seed)}"]
+        overrides = [*WORLD, f"structure={structure}", f"shock={shock}"]
         overrides += [
             LEVER_BY_KEY[key].override(value)
             for key, value in levers.items()
             if custom_levers or not LEVER_BY_KEY[key].by_structure
         ]
-        super().__init__(load_config(*overrides))
+        super().__init__(load_config(*overrides), seed=seed)  # None: a fresh seed (batch_run)
         recorded = sorted({*self.metrics, *CHARTED})
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_recorded, name=name) for name in recorded}

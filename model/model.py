@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import mesa
 import numpy as np
@@ -44,6 +45,19 @@ reporting to joint dispatches (报到), workstation staff's training for devolve
 the extra work of offices under accountability pressure."""
 
 
+FROM_CONFIG = object()
+"""Default of ``seed``/``rng``: use the config's seed."""
+
+
+def as_override(key: str, value: Any) -> str:
+    """``key=value`` as the command line would write it (lists and booleans included)."""
+    if isinstance(value, bool):
+        return f"{key}={str(value).lower()}"
+    if isinstance(value, list | tuple):
+        return f"{key}=[{','.join(str(v) for v in value)}]"
+    return f"{key}={value}"
+
+
 def _metric(model: CoGovModel, name: str) -> float:
     return model.metrics[name]
 
@@ -53,14 +67,33 @@ class CoGovModel(mesa.Model):
     govern them: a street office with district departments and community workstations, party
     branches and the street party committee, and social organisations. One step is one day.
 
-    Build it from a composed config: ``CoGovModel(load_config("structure=sanshe"))``.
-    With ``structure=canonical_pgg`` only the residents' co-production game runs.
+    Build it from a composed config, ``CoGovModel(load_config("structure=sanshe"))``, or from
+    keyword overrides as on the command line, dotted keys included, which is how
+    ``mesa.batch_run`` passes its parameters: ``CoGovModel(structure="sanshe",
+    **{"world.width": 50}, seed=3)``. ``seed`` (or Mesa's ``rng``) replaces the config's
+    seed; ``None`` draws a fresh one, recorded in the config. With
+    ``structure=canonical_pgg`` only the residents' co-production game runs.
     """
 
-    def __init__(self, config: DictConfig | None = None, *, rng: int | None = None):
-        config = load_config() if config is None else config
+    def __init__(
+        self,
+        config: DictConfig | None = None,
+        *,
+        seed: int | object | None = FROM_CONFIG,
+        rng: int | object | None = FROM_CONFIG,
+        **overrides: Any,
+    ):
+        if config is None:
+            config = load_config(*(as_override(key, value) for key, value in overrides.items()))
+        elif overrides:
+            raise TypeError("give CoGovModel a config or keyword overrides, not both")
+        chosen = seed if seed is not FROM_CONFIG else rng
+        if chosen is not FROM_CONFIG:  # Mesa's convention: None draws a fresh seed
+            chosen = int(np.random.SeedSequence().entropy % 2**63) if chosen is None else chosen
+            config = config.copy()
+            config.seed = int(chosen)
         validate(config)
-        super().__init__(rng=int(config.seed) if rng is None else rng)
+        super().__init__(rng=int(config.seed))
         self.config_source = config  # as composed, for records and hashing
         self.config: CogovConfig = OmegaConf.to_object(config)  # plain dataclasses: fast reads
         config = self.config

@@ -13,6 +13,7 @@ from tests.conftest import days, world
 
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 
+
 @pytest.fixture(scope="module")
 def odd_text() -> str:
     return ODD.read_text(encoding="utf-8")
