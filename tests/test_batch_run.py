@@ -71,5 +71,5 @@ def test_the_apps_model_under_batch_run_with_a_seed_sweep():
 def test_keyword_overrides_are_checked_like_the_command_line():
     model = CoGovModel(structure="canonical_pgg", **{"world.width": 12, "world.height": 12}, seed=7)
     assert model.config.seed == 7 and model.config_source.seed == 7
-    with pytest.raises(ConfigError, match="world.widht"):
+    with pytest.raises(ConfigError, match=r"world\.widht"):
         CoGovModel(**{"world.widht": 5})
