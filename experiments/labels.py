@@ -20,6 +20,8 @@ STRUCTURES = {
     "decentralised": ("decentralised", "重心下移"),
     "co_governance": ("co-governance", "共建共治共享"),
     "canonical_pgg": ("canonical public goods game", "经典公共物品博弈"),
+    "beijing_2019": ("Beijing, January 2019", "北京(2019年1月)"),
+    "beijing_reform": ("Beijing after the reform", "北京接诉即办改革后"),
 }
 
 SHOCKS = {
@@ -104,6 +106,13 @@ METRICS = {
     "discovered_by_digital_sensing": ("found by digital sensing", "数字感知发现"),
     "requests_per_household_year": ("requests per household and year", "每户每年诉求数"),
     "pressure_share": ("offices under assessment pressure", "受考核压力的部门占比"),
+    "time_party_mobilising": ("party member-days mobilising", "党员动员人日"),
+    "time_party_contacting": ("party member-days contacting residents", "党员联系群众人日"),
+    "time_party_coordinating": ("party member-days blowing the whistle", "党员吹哨协调人日"),
+    "time_party_detecting": ("party member-days in the super grid", "党员超级网格巡查人日"),
+    "time_department_reporting": ("department staff-days reporting", "部门报到人日"),
+    "time_workstation_training": ("workstation staff-days training", "社区工作站培训人日"),
+    "time_accountability_effort": ("extra staff-days under assessment", "考核压力下加班人日"),
     "issues_created": ("issues raised", "诉求总数"),
     "issues_resolved": ("issues resolved", "已办结诉求"),
     "issues_open": ("open issues", "未解决诉求"),

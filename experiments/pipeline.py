@@ -14,10 +14,14 @@ def runs_of(cfg: DictConfig, extra_overrides: list[str]) -> list[RunSpec]:
     calibration (``abc``) or a stored one (``posterior``, ``lhs`` with a calibration); for
     ``prim``, none: it analyses the stored results of ``experiment.source``."""
     from experiments.calibration import prepare
-    from experiments.robustness import stored_design
+    from experiments.robustness import check_questions, stored_design
     from experiments.sweep import run_experiment
+    from model.config import load_config
 
-    if Method(cfg.experiment.method) is Method.prim:
+    experiment = cfg.experiment
+    if Method(experiment.method) is Method.prim:
+        source = load_config(f"experiment={experiment.source}").experiment
+        check_questions(experiment, list(source.structures), set(source.outputs))
         stored_design(cfg)  # one line if the source experiment's results are not stored
         return []
     prepare(cfg, extra_overrides)
