@@ -32,7 +32,8 @@ GAME_PARAMETERS = {  # field of the record: config key it is read from
 class GameTables(NamedTuple):
     """What :func:`co_production_round` keeps between calls. Entry ``N`` of the ``N + 1`` long
     tables is the ghost cell of the lattice's ghost-padded table: its share is 0, so its value
-    stays 0, and its count means nothing."""
+    stays 0, and its count means nothing. (Numba types a namedtuple by its class name: a second
+    class of this name in one process, e.g. a reloaded copy of this module, slows every call.)"""
 
     counted: np.ndarray  # (N,) bool: the strategies that ``counts`` are for
     counts: np.ndarray  # (N + 1,) int32: n_c of the group centred on each household
@@ -58,15 +59,6 @@ class GameTables(NamedTuple):
 
 
 @njit(cache=True)
-def _differs(new, old):
-    """Whether ``new`` differs from ``old`` anywhere (one pass without branches)."""
-    differences = 0
-    for i in range(len(new)):
-        differences += new[i] != old[i]
-    return differences > 0
-
-
-@njit(cache=True)
 def _add_to_groups(x, delta, neighbours, counts, share, value):
     """Add ``delta`` co-producers to the groups of ``x`` (its own and its neighbours') and
     update their shares."""
@@ -82,14 +74,18 @@ def _add_to_groups(x, delta, neighbours, counts, share, value):
 def update_tables(participating, group_synergy, bonus, neighbours, degree, cost, tables):
     """Bring ``tables`` up to date: the counts of the groups of households whose strategy
     changed since the last call, then, if ``r_g`` or a bonus changed, all shares and net
-    bonuses. Visits each household once when nothing changed."""
-    if _differs(participating, tables.counted):
+    bonuses. One pass without branches finds out what changed."""
+    changed_strategies = changed_fields = 0
+    for i in range(len(participating)):
+        changed_strategies += participating[i] != tables.counted[i]
+        changed_fields += (group_synergy[i] != tables.synergy[i]) | (bonus[i] != tables.bonus[i])
+    if changed_strategies:
         for i in range(len(participating)):
             if participating[i] != tables.counted[i]:
                 delta = 1 if participating[i] else -1
                 _add_to_groups(i, delta, neighbours, tables.counts, tables.share, tables.value)
                 tables.counted[i] = participating[i]
-    if _differs(group_synergy, tables.synergy) or _differs(bonus, tables.bonus):
+    if changed_fields:
         for g in range(len(participating)):
             size = degree[g] + 1
             tables.share[g] = group_synergy[g] / size
