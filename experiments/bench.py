@@ -142,7 +142,8 @@ def versus_reference(overrides: Sequence[str], mcs: int, repeats: int) -> None:
 def state_field_read(repeats: int) -> None:
     """Nanoseconds per read of a Resident attribute kept in the population arrays
     (``StateField``) and of a plain instance attribute (``Resident.index``)."""
-    resident = CoGovModel(load_config("world.width=8", "world.height=8")).resident_list[0]
+    game = load_config("structure=canonical_pgg", "world.width=8", "world.height=8")
+    resident = CoGovModel(game).resident_list[0]
     reads = 200_000
 
     def per_read(statement: str) -> float:
