@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from model.issues import MAX_SEVERITY
 from model.population import ABANDONED, FIX_FAILED, FIX_HELD
 
 
@@ -220,7 +221,7 @@ def wellbeing(
         )
         issue = open_issue[i]
         if issue >= 0:
-            target -= p.need_penalty * issue_severity[issue] / 3
+            target -= p.need_penalty * issue_severity[issue] / MAX_SEVERITY
             target -= p.delay_penalty * min(1.0, (day - issue_created[issue]) / p.max_wait)
         target = min(1.0, max(0.0, target))
         p_satisfaction[i] += p.satisfaction_rate * (target - p_satisfaction[i])
