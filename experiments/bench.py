@@ -6,7 +6,9 @@ and, where there is one, the ratio to the reference engine measured in the same 
     uv run cogov-bench --only core --size 200
 
 Sections
-  core     the co-production game, canonical, agents vs fast engine (elementary updates/s)
+  core     the co-production game, canonical: agents vs fast engine (elementary updates/s);
+           cogov's model loop and kernel vs a minimal reference kernel of the same game
+           (CPU time, same state and seeds); the cost of reading a Resident's StateField
   model    the full model, 100 x 100 x 365 days, fast engine; agents engine on the same
            config for a few days, as days per second
   scale    1,000,000 households x 100 days, fast engine, in a fresh process: build and run
@@ -21,6 +23,7 @@ Sections
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib.util
 import io
 import json
@@ -31,12 +34,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
+import numpy as np
+
+from experiments import bench_reference
 from model import CoGovModel, load_config
 
 
@@ -49,8 +56,17 @@ def _time_steps(overrides: Sequence[str], steps: int) -> tuple[float, float]:
     return built - start, time.perf_counter() - built
 
 
-def core(size: int, window: int, long_run: int, repeats: int) -> None:
-    """Elementary updates per second of both engines on the canonical game at r = 4.5."""
+def _cpu_seconds(run: Callable[[], object]) -> float:
+    """CPU seconds this thread spends in ``run()``: time the machine gives to other processes
+    does not count, so ratios hold on a busy shared machine."""
+    start = time.thread_time()
+    run()
+    return time.thread_time() - start
+
+
+def core(size: int, window: int, long_run: int, repeats: int, reference_mcs: int) -> None:
+    """Elementary updates per second of both engines on the canonical game at r = 4.5; the fast
+    engine against the reference kernel; the cost of a Resident attribute read."""
     base = [
         "structure=canonical_pgg",
         f"world.width={size}",
@@ -70,6 +86,75 @@ def core(size: int, window: int, long_run: int, repeats: int) -> None:
     ):
         print(f"  {name:<7}{updates * steps / seconds:>14,.0f} updates/s  ({steps} MCS)")
     print(f"  ratio fast/agents per MCS: {agents / fast:,.0f}x  (target >= 100x)")
+    versus_reference(base, reference_mcs, repeats)
+    state_field_read(repeats)
+
+
+def versus_reference(overrides: Sequence[str], mcs: int, repeats: int) -> None:
+    """``mcs`` MCS three ways from one state with the same daily seeds: ``model.run_for``
+    (the whole model loop), the fast engine's game alone (``FastEngine.co_production_round``,
+    the kernel and its call, once per MCS) and the minimal reference kernel
+    (experiments/bench_reference.py, once per MCS); best CPU time of ``repeats``, and whether
+    all three end in the same state."""
+    model = CoGovModel(load_config(*overrides))
+    population, residents = model.population, model.config.residents
+    start, rng_state = population.participating.copy(), model.rng.bit_generator.state
+    seeds = copy.deepcopy(model.rng)  # the engine draws each day's kernel seed from model.rng
+    daily_seeds = [int(seeds.integers(2**62)) for _ in range(mcs)]
+    neighbours = bench_reference.torus_neighbours(model.lattice.width, model.lattice.height)
+    strategy = np.empty(population.size, np.uint8)
+    game = (residents.synergy * residents.synergy_multiplier, residents.cost, residents.noise)
+    bench_reference.play(strategy, neighbours, *game, 0, 0)  # compile the reference first
+
+    def kernel_alone() -> None:
+        for _ in range(mcs):
+            model.engine.co_production_round()
+
+    def reference() -> None:
+        for seed in daily_seeds:
+            bench_reference.play(strategy, neighbours, *game, population.size, seed)
+
+    runs = {"run_for": lambda: model.run_for(mcs), "kernel": kernel_alone, "reference": reference}
+    best = dict.fromkeys(runs, float("inf"))
+    same = True
+    for _ in range(repeats):
+        finals = {}
+        for name, run in runs.items():
+            population.participating[:] = strategy[:] = start
+            model.rng.bit_generator.state = rng_state
+            best[name] = min(best[name], _cpu_seconds(run))
+            finals[name] = (strategy if name == "reference" else population.participating).copy()
+        same &= all(np.array_equal(finals["reference"], final) for final in finals.values())
+    rate = population.size * mcs / best["reference"]
+    print(
+        f"  reference{rate:>12,.0f} updates/s  ({mcs} MCS, experiments/bench_reference.py;"
+        f" CPU time, best of {repeats})"
+    )
+    for name, label, target in (
+        ("run_for", "model.run_for", 1.3),
+        ("kernel", "kernel alone", 1.1),
+    ):
+        ratio = best[name] / best["reference"]
+        print(f"  {label:<14}{ratio:5.2f}x the reference's time  (target <= {target}x)")
+    print(f"  same trajectory as the reference: {'yes' if same else 'NO'}")
+
+
+def state_field_read(repeats: int) -> None:
+    """Nanoseconds per read of a Resident attribute kept in the population arrays
+    (``StateField``) and of a plain instance attribute (``Resident.index``)."""
+    game = load_config("structure=canonical_pgg", "world.width=8", "world.height=8")
+    resident = CoGovModel(game).resident_list[0]
+    reads = 200_000
+
+    def per_read(statement: str) -> float:
+        timer = timeit.Timer(statement, globals={"resident": resident}, timer=time.thread_time)
+        return min(timer.repeat(repeat=repeats, number=reads)) / reads * 1e9
+
+    field, plain = per_read("resident.trust"), per_read("resident.index")
+    print(
+        f"  Resident attribute read: StateField {field:.0f} ns, plain attribute {plain:.0f} ns "
+        f"({field / plain:.0f}x)"
+    )
 
 
 def full_model(structure: str, days: int, agent_days: int) -> None:
@@ -306,7 +391,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=100, help="core: grid side (cells)")
     parser.add_argument("--window", type=int, default=5, help="core: MCS timed for both engines")
     parser.add_argument("--long-run", type=int, default=1000, help="core: MCS timed for fast")
-    parser.add_argument("--repeats", type=int, default=3, help="core: repeats, best kept")
+    parser.add_argument("--repeats", type=int, default=5, help="core: repeats, best kept")
+    parser.add_argument(
+        "--reference-mcs", type=int, default=200, help="core: MCS timed against the reference"
+    )
     parser.add_argument("--structure", default="co_governance", help="model: structure")
     parser.add_argument("--scale-side", type=int, default=1000, help="scale: grid side")
     parser.add_argument("--runs", type=int, default=1000, help="collect: runs to store")
@@ -318,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     for section in args.only or DEFAULT_SECTIONS:
         if section == "core":
-            core(args.size, args.window, args.long_run, args.repeats)
+            core(args.size, args.window, args.long_run, args.repeats, args.reference_mcs)
         elif section == "model":
             full_model(args.structure, 365, 10)
         elif section == "scale":

@@ -55,24 +55,33 @@ class AgentEngine:
 
 
 class FastEngine:
-    """Array engine: numba and numpy kernels over the population arrays."""
+    """Array engine: numba and numpy kernels over the population arrays.
+
+    The kernels' scalar parameters are records read from the config once, when the engine is
+    built (:func:`model.kernels.parameter_record`). The co-production game keeps its group
+    counts between days (:func:`model.kernels.co_production_round`).
+    """
 
     def __init__(self, model: CoGovModel):
         self.model = model
+        n = model.population.size
+        self.game = kernels.parameter_record(model.config, kernels.GAME_PARAMETERS)
+        self.wellbeing_parameters = kernels.parameter_record(
+            model.config, kernels.WELLBEING_PARAMETERS
+        )
+        self.game_tables = kernels.GameTables.empty(n)
 
     def co_production_round(self) -> None:
         """One Monte Carlo step: N elementary updates (kernel seeded from the model's rng)."""
         model, population, lattice = self.model, self.model.population, self.model.lattice
         kernels.co_production_round(
             population.participating,
-            lattice.width,
-            lattice.height,
-            lattice.torus,
             population.group_synergy,
             population.bonus,
-            model.cost,
-            model.noise,
-            model.exploration,
+            lattice.ghost_padded_neighbours,
+            lattice.degree,
+            self.game_tables,
+            self.game,
             population.size,
             int(model.rng.integers(2**62)),
         )
@@ -122,8 +131,7 @@ class FastEngine:
         """:meth:`Resident.update_trust`, :meth:`Resident.listen_to_neighbours` and
         :meth:`Resident.update_satisfaction` as one kernel pass over the households."""
         model, p = self.model, self.model.population
-        r, lattice, network = model.config.residents, model.lattice, model.social_network
-        issues = model.flow.issues
+        lattice, network, issues = model.lattice, model.social_network, model.flow.issues
         kernels.wellbeing(
             p.trust,
             p.satisfaction,
@@ -137,23 +145,10 @@ class FastEngine:
             issues.severity,
             network.indptr,
             network.indices,
-            lattice.width,
-            lattice.height,
-            lattice.torus,
+            lattice.neighbours,
+            lattice.degree,
             model.steps,
-            model.config.issues.max_wait,
-            r.trust_gain,
-            r.trust_loss,
-            r.trust_patience,
-            model.config.party.contact_gain,
-            r.social_influence,
-            r.service_memory,
-            r.satisfaction_baseline,
-            r.service_gain,
-            r.public_goods_gain,
-            r.need_penalty,
-            r.delay_penalty,
-            r.satisfaction_rate,
+            self.wellbeing_parameters,
         )
 
 

@@ -2,136 +2,167 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
+from model.issues import MAX_SEVERITY
 from model.population import ABANDONED, FIX_FAILED, FIX_HELD
 
 
-@njit(cache=True, inline="always")
-def lattice_neighbours(i, width, height, torus, out):
-    """Write the von Neumann neighbours of cell ``i`` into ``out``; return how many.
+def parameter_record(config, fields: dict[str, str]) -> np.ndarray:
+    """A kernel's scalar parameters as one record: a length-1 structured array whose float64
+    field ``name`` holds the value of config key ``fields[name]`` (read once, when the engine
+    is built). Numba types it from its dtype, passes it at the cost of one array argument, and
+    a kernel reads ``parameters[0].name``."""
+    record = np.zeros(1, np.dtype([(name, np.float64) for name in fields]))
+    for name, key in fields.items():
+        record[name] = float(attrgetter(key)(config))
+    return record
 
-    Same cells in the same order as ``model.world.von_neumann_lattice`` (left, down, up,
-    right), computed from the index so that the update loop reads no neighbour table.
-    """
-    x, y = divmod(i, height)
-    k = 0
-    if x > 0:
-        out[k] = i - height
-        k += 1
-    elif torus:
-        out[k] = i + (width - 1) * height
-        k += 1
-    if y > 0:
-        out[k] = i - 1
-        k += 1
-    elif torus:
-        out[k] = i + height - 1
-        k += 1
-    if y < height - 1:
-        out[k] = i + 1
-        k += 1
-    elif torus:
-        out[k] = i - (height - 1)
-        k += 1
-    if x < width - 1:
-        out[k] = i + height
-        k += 1
-    elif torus:
-        out[k] = i - (width - 1) * height
-        k += 1
-    return k
+
+GAME_PARAMETERS = {  # field of the record: config key it is read from
+    "cost": "residents.cost",  # c, payoff units per group
+    "noise": "residents.noise",  # K, payoff units
+    "exploration": "residents.exploration",  # probability per elementary update
+}
+
+
+class GameTables(NamedTuple):
+    """What :func:`co_production_round` keeps between calls. Entry ``N`` of the ``N + 1`` long
+    tables is the ghost cell of the lattice's ghost-padded table: its share is 0, so its value
+    stays 0, and its count means nothing. (Numba types a namedtuple by its class name: a second
+    class of this name in one process, e.g. a reloaded copy of this module, slows every call.)"""
+
+    counted: np.ndarray  # (N,) bool: the strategies that ``counts`` are for
+    counts: np.ndarray  # (N + 1,) int32: n_c of the group centred on each household
+    synergy: np.ndarray  # (N,) the r_g that ``share`` is for
+    bonus: np.ndarray  # (N,) the bonuses that ``net_bonus`` is for
+    share: np.ndarray  # (N + 1,) r_g / |g|, payoff units per co-producer in group g
+    value: np.ndarray  # (N + 1,) r_g n_c(g) / |g|, payoff units to each member of group g
+    net_bonus: np.ndarray  # (N,) b_i - c |G_i|: what co-producing adds to i's own payoff
+
+    @classmethod
+    def empty(cls, n: int) -> GameTables:
+        """Tables for ``n`` households, for nobody co-producing and for no known synergy or
+        bonus (NaN), so the first call computes what depends on them."""
+        return cls(
+            counted=np.zeros(n, bool),
+            counts=np.zeros(n + 1, np.int32),
+            synergy=np.full(n, np.nan),
+            bonus=np.full(n, np.nan),
+            share=np.zeros(n + 1),
+            value=np.zeros(n + 1),
+            net_bonus=np.zeros(n),
+        )
 
 
 @njit(cache=True)
-def group_counts(participating, width, height, torus):
-    """``n_c`` of every group: co-producers among the centre and its neighbours, and the
-    group sizes."""
-    n = len(participating)
-    counts = np.empty(n, np.int32)
-    sizes = np.empty(n, np.int32)
-    members = np.empty(4, np.int64)
-    for g in range(n):
-        k = lattice_neighbours(g, width, height, torus, members)
-        count = np.int64(participating[g])
-        for j in range(k):
-            count += participating[members[j]]
-        counts[g] = count
-        sizes[g] = k + 1
-    return counts, sizes
-
-
-@njit(cache=True, inline="always")
-def _payoff(i, participating, width, height, torus, value, bonus, cost, members):
-    """Payoff of ``i``: the shares ``r_g n_c / |g|`` (``value[g]``) of its groups, minus the
-    contribution to each and plus the bonus if it co-produces."""
-    k = lattice_neighbours(i, width, height, torus, members)
-    total = value[i]
-    for j in range(k):
-        total += value[members[j]]
-    if participating[i]:
-        total += bonus[i] - cost * (k + 1)
-    return total
-
-
-@njit(cache=True, inline="always")
-def _flip(x, participating, width, height, torus, counts, share, value, members):
-    """Toggle ``x``'s strategy and update the counts and shares of its groups."""
-    participating[x] = not participating[x]
-    delta = 1 if participating[x] else -1
-    k = lattice_neighbours(x, width, height, torus, members)
+def _add_to_groups(x, delta, neighbours, counts, share, value):
+    """Add ``delta`` co-producers to the groups of ``x`` (its own and its neighbours') and
+    update their shares."""
     counts[x] += delta
     value[x] = share[x] * counts[x]
-    for j in range(k):
-        g = members[j]
+    for j in range(4):
+        g = neighbours[x, j]
         counts[g] += delta
         value[g] = share[g] * counts[g]
 
 
 @njit(cache=True)
+def update_tables(participating, group_synergy, bonus, neighbours, degree, cost, tables):
+    """Bring ``tables`` up to date: the counts of the groups of households whose strategy
+    changed since the last call, then, if ``r_g`` or a bonus changed, all shares and net
+    bonuses. One pass without branches finds out what changed."""
+    changed_strategies = changed_fields = 0
+    for i in range(len(participating)):
+        changed_strategies += participating[i] != tables.counted[i]
+        changed_fields += (group_synergy[i] != tables.synergy[i]) | (bonus[i] != tables.bonus[i])
+    if changed_strategies:
+        for i in range(len(participating)):
+            if participating[i] != tables.counted[i]:
+                delta = 1 if participating[i] else -1
+                _add_to_groups(i, delta, neighbours, tables.counts, tables.share, tables.value)
+                tables.counted[i] = participating[i]
+    if changed_fields:
+        for g in range(len(participating)):
+            size = degree[g] + 1
+            tables.share[g] = group_synergy[g] / size
+            tables.value[g] = tables.share[g] * tables.counts[g]
+            tables.net_bonus[g] = bonus[g] - cost * size
+        tables.synergy[:] = group_synergy
+        tables.bonus[:] = bonus
+
+
+@njit(cache=True, inline="always")
+def _payoff(i, participating, neighbours, value, net_bonus):
+    """Payoff of ``i``: the shares ``value[g]`` of its groups, plus ``net_bonus[i]`` if it
+    co-produces."""
+    total = value[i]
+    for j in range(4):
+        total += value[neighbours[i, j]]
+    if participating[i]:
+        total += net_bonus[i]
+    return total
+
+
+@njit(cache=True)
+def _flip(x, participating, counted, neighbours, counts, share, value):
+    """Toggle ``x``'s strategy and update the counts and shares of its groups."""
+    participating[x] = counted[x] = not participating[x]
+    _add_to_groups(x, 1 if participating[x] else -1, neighbours, counts, share, value)
+
+
+@njit(cache=True)
 def co_production_round(
-    participating,
-    width,
-    height,
-    torus,
-    group_synergy,
-    bonus,
-    cost,
-    noise,
-    exploration,
-    n_updates,
-    seed,
+    participating, group_synergy, bonus, neighbours, degree, tables, game, n_updates, seed
 ):
     """``n_updates`` elementary updates of random sequential Fermi imitation (in place).
 
-    Same rule as :meth:`agents.Resident.imitate_neighbour`. Each group's share
-    ``value[g] = r_g n_c(g) / |g|`` is kept up to date when a member changes strategy, so a
-    payoff reads five numbers. Returns the number of strategy changes.
+    Same rule as :meth:`agents.Resident.imitate_neighbour`. ``neighbours`` is the lattice's
+    ghost-padded table. The :class:`GameTables` are first brought up to date, then kept up to
+    date with each strategy change, so a payoff reads five shares and a bonus. ``game`` is the
+    record of :data:`GAME_PARAMETERS`.
     """
     np.random.seed(seed)
+    noise, exploration = game[0].noise, game[0].exploration
+    update_tables(participating, group_synergy, bonus, neighbours, degree, game[0].cost, tables)
+    counted, counts, share, value = tables.counted, tables.counts, tables.share, tables.value
+    net_bonus = tables.net_bonus
     n = len(participating)
-    counts, sizes = group_counts(participating, width, height, torus)
-    share = group_synergy / sizes
-    value = share * counts
-    members = np.empty(4, np.int64)
-    changes = 0
     for _ in range(n_updates):
         x = np.random.randint(0, n)
         if exploration > 0 and np.random.random() < exploration:
-            _flip(x, participating, width, height, torus, counts, share, value, members)
-            changes += 1
+            _flip(x, participating, counted, neighbours, counts, share, value)
             continue
-        k = lattice_neighbours(x, width, height, torus, members)
-        y = members[np.random.randint(0, k)]
+        y = neighbours[x, np.random.randint(0, 4)]
+        while y == n:  # a ghost slot at an open border: draw again (uniform over neighbours)
+            y = neighbours[x, np.random.randint(0, 4)]
         if participating[x] == participating[y]:
             continue
-        gap = _payoff(x, participating, width, height, torus, value, bonus, cost, members)
-        gap -= _payoff(y, participating, width, height, torus, value, bonus, cost, members)
+        gap = _payoff(x, participating, neighbours, value, net_bonus)
+        gap -= _payoff(y, participating, neighbours, value, net_bonus)
         if np.random.random() < 1.0 / (1.0 + np.exp(gap / noise)):
-            _flip(x, participating, width, height, torus, counts, share, value, members)
-            changes += 1
-    return changes
+            _flip(x, participating, counted, neighbours, counts, share, value)
+
+
+WELLBEING_PARAMETERS = {  # field of the record: config key it is read from
+    "max_wait": "issues.max_wait",  # days
+    "trust_gain": "residents.trust_gain",
+    "trust_loss": "residents.trust_loss",
+    "trust_patience": "residents.trust_patience",  # days
+    "contact_gain": "party.contact_gain",
+    "social_influence": "residents.social_influence",
+    "service_memory": "residents.service_memory",  # factor per day
+    "baseline": "residents.satisfaction_baseline",
+    "service_gain": "residents.service_gain",
+    "public_goods_gain": "residents.public_goods_gain",
+    "need_penalty": "residents.need_penalty",
+    "delay_penalty": "residents.delay_penalty",
+    "satisfaction_rate": "residents.satisfaction_rate",  # share per day
+}
 
 
 @njit(cache=True)
@@ -148,61 +179,49 @@ def wellbeing(
     issue_severity,
     indptr,
     indices,
-    width,
-    height,
-    torus,
+    neighbours,
+    degree,
     day,
-    max_wait,
-    trust_gain,
-    trust_loss,
-    trust_patience,
-    contact_gain,
-    social_influence,
-    service_memory,
-    baseline,
-    service_gain,
-    public_goods_gain,
-    need_penalty,
-    delay_penalty,
-    satisfaction_rate,
+    parameters,
 ):
     """:meth:`Resident.update_trust`, then :meth:`Resident.listen_to_neighbours` (on the trust
-    everyone has after that) and :meth:`Resident.update_satisfaction`, for all households."""
+    everyone has after that) and :meth:`Resident.update_satisfaction`, for all households.
+    ``neighbours`` and ``degree`` are the lattice's tables; ``day`` is today; ``parameters``
+    is the record of :data:`WELLBEING_PARAMETERS`."""
+    p = parameters[0]
     n = len(p_trust)
     for i in range(n):
         held = outcome[i] == FIX_HELD
         bad = outcome[i] == FIX_FAILED or outcome[i] == ABANDONED
         if held:
-            p_trust[i] += trust_gain * np.exp(-delay[i] / trust_patience) * (1 - p_trust[i])
+            p_trust[i] += p.trust_gain * np.exp(-delay[i] / p.trust_patience) * (1 - p_trust[i])
         elif bad:
-            p_trust[i] -= trust_loss * p_trust[i]
+            p_trust[i] -= p.trust_loss * p_trust[i]
         if contacted[i]:
-            p_trust[i] += contact_gain * (1 - p_trust[i])
-        p_record[i] = service_memory * p_record[i] + (1.0 if held else -1.0 if bad else 0.0)
+            p_trust[i] += p.contact_gain * (1 - p_trust[i])
+        p_record[i] = p.service_memory * p_record[i] + (1.0 if held else -1.0 if bad else 0.0)
     before = p_trust.copy()
-    members = np.empty(4, np.int64)
     for i in range(n):
         start, stop = indptr[i], indptr[i + 1]
         if stop > start:
             total = 0.0
             for k in range(start, stop):
                 total += before[indices[k]]
-            p_trust[i] = (1 - social_influence) * before[i] + social_influence * total / (
+            p_trust[i] = (1 - p.social_influence) * before[i] + p.social_influence * total / (
                 stop - start
             )
-        k = lattice_neighbours(i, width, height, torus, members)
         co_producers = 1.0 if participating[i] else 0.0
-        for j in range(k):
-            co_producers += participating[members[j]]
+        for j in range(degree[i]):
+            co_producers += participating[neighbours[i, j]]
         record = p_record[i]
         target = (
-            baseline
-            + service_gain * record / (1 + abs(record))
-            + public_goods_gain * co_producers / (k + 1)
+            p.baseline
+            + p.service_gain * record / (1 + abs(record))
+            + p.public_goods_gain * co_producers / (degree[i] + 1)
         )
         issue = open_issue[i]
         if issue >= 0:
-            target -= need_penalty * issue_severity[issue] / 3
-            target -= delay_penalty * min(1.0, (day - issue_created[issue]) / max_wait)
+            target -= p.need_penalty * issue_severity[issue] / MAX_SEVERITY
+            target -= p.delay_penalty * min(1.0, (day - issue_created[issue]) / p.max_wait)
         target = min(1.0, max(0.0, target))
-        p_satisfaction[i] += satisfaction_rate * (target - p_satisfaction[i])
+        p_satisfaction[i] += p.satisfaction_rate * (target - p_satisfaction[i])

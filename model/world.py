@@ -30,6 +30,13 @@ class Lattice:
         """Number of cells (households), N."""
         return len(self.degree)
 
+    @cached_property
+    def ghost_padded_neighbours(self) -> np.ndarray:
+        """(N, 4) int32: ``neighbours`` with each -1 replaced by ``N``, a ghost cell one past the
+        last household, so a kernel that keeps a neutral entry at index ``N`` reads four
+        neighbours of every cell without a test (on a torus the two tables are equal)."""
+        return np.where(self.neighbours < 0, self.size, self.neighbours).astype(np.int32)
+
     def group_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum of ``values`` over each household's group (itself and its neighbours), by
         shifting the grid one cell in each direction."""

@@ -34,6 +34,20 @@ def test_torus_gives_every_household_four_neighbours():
     assert (open_grid.degree == 2).sum() == 4  # the corners
 
 
+@given(width=st.integers(1, 9), height=st.integers(1, 9), torus=st.booleans())
+def test_ghost_padded_table_is_the_lattice_table(width, height, torus):
+    """The fast kernel's table: the same neighbours, padded with the ghost cell N."""
+    if torus and min(width, height) < 3:
+        return
+    lattice = von_neumann_lattice(width, height, torus)
+    padded = lattice.ghost_padded_neighbours
+    assert padded.shape == (lattice.size, 4)
+    for i in range(lattice.size):
+        k = lattice.degree[i]
+        assert list(padded[i, :k]) == list(lattice.neighbours[i, :k])
+        assert (padded[i, k:] == lattice.size).all()
+
+
 def _world(width: int, height: int, community: int, unit: int) -> WorldConfig:
     return WorldConfig(
         width=width,
