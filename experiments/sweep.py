@@ -77,8 +77,18 @@ def _points(experiment_config: DictConfig, seed: int) -> list[dict[str, Any]]:
 
 
 def salib_problem(experiment: DictConfig) -> dict[str, Any]:
+    """The levers as a SALib problem; a range that is not ``[low, high]``, low < high, is
+    one line naming the lever."""
     levers = OmegaConf.to_container(experiment.levers)
     names = sorted(levers)
+    for name in names:
+        bounds = levers[name]
+        if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] < bounds[1]):
+            raise ConfigError(
+                f"experiment.levers.{name}",
+                f"experiment.levers.{name}={bounds} is not allowed; expected [low, high] "
+                "with low < high",
+            )
     return {"num_vars": len(names), "names": names, "bounds": [levers[n] for n in names]}
 
 
