@@ -24,6 +24,9 @@ class ConfigError(ValueError):
         self.key = key
         super().__init__(message)
 
+    def __reduce__(self):  # picklable, so that a worker process can report it
+        return (type(self), (self.key, str(self)))
+
     @classmethod
     def bad_value(cls, key: str, value: object, allowed: str) -> ConfigError:
         """``key=value is not allowed; expected <allowed>``."""
