@@ -376,7 +376,7 @@ def app_speed(days: int, browser_days: int) -> None:
     )
 
 
-SECTIONS = ("core", "model", "scale", "collect", "sweep", "app")
+SECTIONS = ("core", "model", "scale", "collect", "sweep", "app", "calibrate")
 DEFAULT_SECTIONS = ("core", "model", "collect", "app")
 
 
@@ -419,6 +419,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             bench_workers()
         elif section == "app":
             app_speed(100, 60)
+        elif section == "calibrate":
+            from experiments.calibration import bench_calibration
+
+            bench_calibration()
 
 
 if __name__ == "__main__":

@@ -483,3 +483,44 @@ def prepare(cfg: DictConfig, extra_overrides: list[str]) -> None:
         run_calibration(cfg, extra_overrides)
     elif method is Method.posterior or (method is Method.lhs and cfg.experiment.calibration):
         ensure_calibration(cfg, extra_overrides)
+
+
+def bench_calibration(particles: int = 40, singles: int = 10) -> None:
+    """``cogov-bench --only calibrate``: simulations per second of one ABC-SMC generation on
+    all cores (the preset's model and map), against single runs one after another in this
+    process."""
+    import tempfile
+
+    cfg = load_config("experiment=calibrate", f"experiment.particles={particles}")
+    base = base_config(cfg, [])
+    found = priors(cfg.experiment)
+    rng = np.random.default_rng(0)
+    quantities = sorted({t.quantity for t in calibration_targets(_targets_path(cfg.experiment))})
+    simulate(with_parameters(base, {p.key: (p.low + p.high) / 2 for p in found}, 0), quantities)
+    start = time.perf_counter()
+    for seed in range(singles):
+        draw = {p.key: rng.uniform(p.low, p.high) for p in found}
+        simulate(with_parameters(base, draw, seed), quantities)
+    single_rate = singles / (time.perf_counter() - start)
+    with tempfile.TemporaryDirectory() as temp:
+        cfg.results.runs_dir = str(Path(temp) / "runs")
+        cfg.results.db = str(Path(temp) / "bench.duckdb")
+        cfg.experiment.output = str(Path(temp) / "calibrated.yaml")
+        cfg.experiment.generations = 1
+        start = time.perf_counter()
+        targets = calibration_targets(_targets_path(cfg.experiment))
+        abc = _abc(cfg, base, targets, found)
+        history = abc.new(f"sqlite:///{Path(temp) / 'bench.db'}", {t.id: t.value for t in targets})
+        abc.run(max_nr_populations=1)
+        seconds = time.perf_counter() - start
+        # the generation's simulations plus the prior sample pyabc draws to set its first epsilon
+        simulations = history.total_nr_simulations + particles
+    world = base.world
+    workers = cfg.experiment.workers
+    print(f"calibrate: ABC-SMC, {workers} workers, {world.width}x{world.height}, {base.steps} days")
+    print(f"  single runs in this process: {single_rate:.2f} simulations/s")
+    rate = simulations / seconds
+    print(
+        f"  one generation of {particles} particles: {simulations} simulations in {seconds:.1f} s"
+        f" -> {rate:.2f} simulations/s ({rate / single_rate:.2f}x single runs)"
+    )
