@@ -27,7 +27,6 @@ import fcntl
 import json
 import math
 import os
-import re
 import sys
 import tempfile
 import time
@@ -44,27 +43,32 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from experiments.records import PARAM, RUN_FIELDS, SUMMARY, TIMESERIES, VERSION, Run, read_summary
+
 DEFAULT_DB = Path("results/cogov.duckdb")
-SUMMARY = "summary.json"  # the names experiments.run writes (not imported: it loads the model)
-TIMESERIES = "timeseries.parquet"
 BATCH_RUNS = 200  # runs written per transaction
 LOCK_TIMEOUT = 600.0  # seconds a writer waits for another writer (or open readers)
 READ_TIMEOUT = 10.0  # seconds a reader waits for a writer to release the file
 RETRY_PAUSE = 0.05  # seconds between attempts to take a lock
 
-FIXED_COLUMNS = {
-    "run_id": "VARCHAR PRIMARY KEY",
-    "config_hash": "VARCHAR NOT NULL",
-    "seed": "BIGINT NOT NULL",
-    "structure": "VARCHAR",
-    "experiment": "VARCHAR",
-    "sweep": "VARCHAR",
-    "steps": "BIGINT NOT NULL",
-    "run_dir": "VARCHAR NOT NULL",
-    "collected_at": "TIMESTAMP NOT NULL",
-    "config": "JSON NOT NULL",
-}
-PARAM, VERSION = "param.", "version."
+FIXED_COLUMNS = dict(
+    zip(
+        RUN_FIELDS,
+        (
+            "VARCHAR PRIMARY KEY",  # run_id
+            "VARCHAR NOT NULL",  # config_hash
+            "BIGINT NOT NULL",  # seed
+            "VARCHAR",  # structure
+            "VARCHAR",  # experiment
+            "VARCHAR",  # sweep
+            "BIGINT NOT NULL",  # steps
+            "VARCHAR NOT NULL",  # run_dir
+            "TIMESTAMP NOT NULL",  # collected_at
+            "JSON NOT NULL",  # config
+        ),
+        strict=True,
+    )
+)
 SOURCE_FILE = "cogov_source_file"  # the column read_parquet adds with each row's file name
 NUMERIC = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_null)
 WIDENABLE = {"BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR"}
@@ -75,14 +79,6 @@ ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "JSON": pa.string(),
     "TIMESTAMP": pa.timestamp("us"),
-}
-SUMMARY_KEYS = {
-    "config": dict,
-    "config_hash": str,
-    "seed": int,
-    "steps": int,
-    "versions": dict,
-    "metrics": dict,
 }
 
 
@@ -98,24 +94,6 @@ class CollectReport:
     skipped: int
     unfinished: int
     seconds: float
-
-
-@dataclass(frozen=True)
-class Run:
-    """A finished run on disk whose summary is valid."""
-
-    run_dir: Path
-    summary: dict[str, Any]
-    sweep: str | None
-    experiment: str | None
-
-    @property
-    def run_id(self) -> str:
-        return f"{self.summary['config_hash']}-{self.summary['seed']}"
-
-    @property
-    def timeseries(self) -> Path:
-        return self.run_dir / TIMESERIES
 
 
 # -- finding and checking runs ------------------------------------------------------------
@@ -136,60 +114,6 @@ def _find_runs(folder: Path) -> tuple[list[Path], int]:
     return finished, unfinished
 
 
-def _summary_problem(summary: Any) -> str | None:
-    """What makes ``summary`` not a cogov summary, or ``None`` if it is one."""
-    if not isinstance(summary, dict):
-        return "not a cogov summary (expected a JSON object)"
-    missing = [key for key in SUMMARY_KEYS if key not in summary]
-    if missing:
-        return f"not a cogov summary (missing {', '.join(missing)})"
-    for key, kind in SUMMARY_KEYS.items():
-        value = summary[key]
-        if not isinstance(value, kind) or isinstance(value, bool):
-            return f"{key} is {value!r:.40}, expected {kind.__name__}"
-    if not re.fullmatch(r"[0-9a-f]{16}", summary["config_hash"]):
-        return f"config_hash {summary['config_hash']!r:.40} is not 16 hex digits"
-    if not 0 <= summary["seed"] < 2**63 or summary["steps"] < 0:
-        return f"seed {summary['seed']} or steps {summary['steps']} is out of range"
-    structure = summary["config"].get("structure")
-    if not isinstance(structure, dict) or not isinstance(structure.get("name"), str):
-        return "config.structure.name is missing"
-    for key in ("experiment", "sweep"):
-        if not isinstance(summary.get(key), str | None):
-            return f"{key} is {summary[key]!r:.40}, expected a string or null"
-    if not all(isinstance(value, str) for value in summary["versions"].values()):
-        return "versions must all be strings"
-    return _metrics_problem(summary["metrics"])
-
-
-def _metrics_problem(metrics: dict[str, Any]) -> str | None:
-    """What is wrong with the final metrics (names and values), or ``None``."""
-    for name, value in metrics.items():
-        lower = name.lower()
-        if not name or lower in FIXED_COLUMNS or lower.startswith((PARAM, VERSION)):
-            return f"metric name {name!r} is reserved for another column"
-        if isinstance(value, bool) or not isinstance(value, int | float | None):
-            return f"metric {name} is {value!r:.40}, expected a number or null"
-    if len({name.lower() for name in metrics}) < len(metrics):
-        return "two metric names differ only in case"
-    return None
-
-
-def _read_summary(run_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """The run's summary, or the problem that makes it unusable."""
-    path = run_dir / SUMMARY
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        return None, f"{path}: cannot read ({error.strerror})"
-    except UnicodeDecodeError:
-        return None, f"{path}: not UTF-8 text"
-    except json.JSONDecodeError as error:
-        return None, f"{path}: not valid JSON ({error.msg} at line {error.lineno})"
-    problem = _summary_problem(summary)
-    return (None, f"{path}: {problem}") if problem else (summary, None)
-
-
 def _raise_problems(problems: list[str]) -> None:
     """One :class:`StoreError` naming the first problem and counting the others."""
     if problems:
@@ -207,7 +131,7 @@ def _read_runs(
         finished, not_yet = _find_runs(folder)
         unfinished += not_yet
         for run_dir in finished:
-            summary, problem = _read_summary(run_dir)
+            summary, problem = read_summary(run_dir)
             if problem:
                 problems.append(problem)
                 continue

@@ -24,6 +24,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 from scipy import stats
 
+from experiments.records import run_id_of
 from model.config import config_hash, load_config, validate
 from model.errors import ConfigError, user_errors
 from model.schema import Method
@@ -46,7 +47,7 @@ class RunSpec:
 
     @property
     def run_id(self) -> str:
-        return f"{self.config_hash}-{self.seed}"
+        return run_id_of(self.config_hash, self.seed)
 
 
 def _points(experiment_config: DictConfig, seed: int) -> list[dict[str, Any]]:
