@@ -50,12 +50,9 @@ def run_experiment_job(cfg: DictConfig) -> dict:
     matplotlib.use("Agg")  # the figure goes to files
     from experiments.figures import FIGURES, draw, write_captions
     from experiments.pipeline import runs_of
-    from experiments.sweep import (
-        command_line_overrides,
-        confidence_table,
-        format_table,
-        results_frame,
-    )
+    from experiments.store import results_frame
+    from experiments.sweep import command_line_overrides
+    from experiments.tables import confidence_table, format_table
     from model.schema import Method
 
     experiment = cfg.experiment

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pandas as pd
@@ -80,6 +80,19 @@ ARROW_TYPES = {
     "JSON": pa.string(),
     "TIMESTAMP": pa.timestamp("us"),
 }
+
+
+class PlannedRun(Protocol):
+    """A run an experiment plans (:class:`experiments.sweep.RunSpec`)."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def structure(self) -> str: ...
+
+    @property
+    def point(self) -> tuple[tuple[str, Any], ...]: ...
 
 
 class StoreError(Exception):
@@ -397,6 +410,41 @@ def _filter_column(key: str, columns: list[str]) -> str:
         if candidate.lower() in by_lower:
             return by_lower[candidate.lower()]
     raise StoreError(f"no column {key!r} in runs; columns: {', '.join(columns)}")
+
+
+def _planned(specs: Sequence[PlannedRun], *, points: bool) -> pd.DataFrame:
+    """The planned runs as a frame: run_id, structure (or each point's values), plan order."""
+    columns: dict[str, list[Any]] = {"run_id": [s.run_id for s in specs]}
+    if points:
+        columns |= {k: [dict(s.point)[k] for s in specs] for k, _ in specs[0].point}
+    else:
+        columns["structure"] = [s.structure for s in specs]
+    return pd.DataFrame(columns | {"plan_order": range(len(specs))})
+
+
+def results_frame(specs: Sequence[PlannedRun], db: Path | str = DEFAULT_DB) -> pd.DataFrame:
+    """The stored ``runs`` rows of the planned runs, in plan order, each preceded by the
+    values of its point (one column per experiment key); runs not stored are left out."""
+    with connect(db) as con:
+        con.register("planned", _planned(specs, points=True))
+        return con.execute(
+            "SELECT planned.* EXCLUDE (plan_order), runs.* EXCLUDE (run_id) "
+            "FROM planned JOIN runs USING (run_id) ORDER BY plan_order"
+        ).df()
+
+
+def timeseries_frame(
+    specs: Sequence[PlannedRun], db: Path | str, metrics: list[str]
+) -> pd.DataFrame:
+    """The stored time series of the planned runs: run_id, structure, step and ``metrics``,
+    by run (in plan order) and step."""
+    columns = ", ".join(f"timeseries.{_quote(m)}" for m in metrics)
+    with connect(db) as con:
+        con.register("planned", _planned(specs, points=False))
+        return con.execute(
+            f"SELECT planned.run_id, planned.structure, step, {columns} "
+            "FROM planned JOIN timeseries USING (run_id) ORDER BY plan_order, step"
+        ).df()
 
 
 # -- writing --------------------------------------------------------------------------------

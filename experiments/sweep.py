@@ -20,9 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
-from scipy import stats
 
 from experiments.records import run_id_of
 from model.config import config_hash, load_config, validate
@@ -241,81 +239,6 @@ def run_experiment(
     if pending:
         collect(pending, db, sweep=experiment.name, experiment=experiment.name)
     return specs
-
-
-def results_frame(specs: list[RunSpec], db: Path | str) -> pd.DataFrame:
-    """The stored ``runs`` rows of the planned runs (one per spec), with the point columns."""
-    from experiments.store import connect
-
-    ids = pd.DataFrame(
-        {
-            "run_id": [s.run_id for s in specs],
-            **{k: [dict(s.point)[k] for s in specs] for k, _ in specs[0].point},
-        }
-    )
-    with connect(db) as con:
-        con.register("planned", ids)
-        frame = con.execute(
-            "SELECT planned.*, runs.* EXCLUDE (run_id) FROM planned JOIN runs USING (run_id)"
-        ).df()
-    return frame
-
-
-def timeseries_frame(specs: list[RunSpec], db: Path | str, metrics: list[str]) -> pd.DataFrame:
-    """Stored time series of the planned runs: run_id, structure, step and ``metrics``."""
-    from experiments.store import connect
-
-    ids = pd.DataFrame(
-        {"run_id": [s.run_id for s in specs], "structure": [s.structure for s in specs]}
-    )
-    columns = ", ".join(f'timeseries."{m}"' for m in metrics)
-    with connect(db) as con:
-        con.register("planned", ids)
-        return con.execute(
-            f"SELECT planned.run_id, planned.structure, step, {columns} "
-            "FROM planned JOIN timeseries USING (run_id) ORDER BY run_id, step"
-        ).df()
-
-
-def confidence_table(frame: pd.DataFrame, by: str, outputs: list[str]) -> pd.DataFrame:
-    """Mean and 95% confidence interval (Student t over seeds) of each output per group."""
-    rows = []
-    for group, part in frame.groupby(by, sort=False):
-        row: dict[str, Any] = {by: group, "runs": len(part)}
-        for output in outputs:
-            values = part[output].dropna().to_numpy(dtype=float)
-            mean = values.mean() if len(values) else np.nan
-            half = (
-                stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-                if len(values) > 1
-                else np.nan
-            )
-            row[output], row[f"{output}_ci"] = mean, half
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def format_table(table: pd.DataFrame, by: str, outputs: list[str], lang: str = "en") -> str:
-    """The confidence table as aligned text: ``mean ± half-width`` per cell."""
-    from experiments.labels import label
-
-    header = [label(by, lang), *(label(o, lang) for o in outputs)]
-    lines = [
-        [
-            str(label(str(row[by]), lang)),
-            *(
-                f"{row[o]:.3g} ± {row[f'{o}_ci']:.2g}"
-                if np.isfinite(row[f"{o}_ci"])
-                else f"{row[o]:.3g}"
-                for o in outputs
-            ),
-        ]
-        for _, row in table.iterrows()
-    ]
-    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-    text = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    text += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in lines]
-    return "\n".join(text)
 
 
 def bench_workers(seeds: int = 10) -> None:

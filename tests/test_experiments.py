@@ -16,7 +16,8 @@ from omegaconf import open_dict
 from experiments import sweep
 from experiments.cli import _is_main_job
 from experiments.store import connect
-from experiments.sweep import confidence_table, plan, run_experiment
+from experiments.sweep import plan, run_experiment
+from experiments.tables import confidence_table
 from model import ConfigError, load_config
 from tests.conftest import days, world
 
