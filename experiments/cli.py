@@ -20,7 +20,14 @@ from omegaconf import DictConfig
 
 from experiments.overrides import check_overrides
 from experiments.store import check_writable
-from model.config import CONFIG_DIR, SCHEMA_MATCHING, register_schema
+from model.config import (
+    CONFIG_DIR,
+    SCHEMA_MATCHING,
+    KeyRole,
+    key_role,
+    register_schema,
+    top_level_key,
+)
 from model.errors import explain
 
 log = logging.getLogger(__name__)
@@ -92,14 +99,14 @@ def _print_validation(cfg: DictConfig, frame) -> None:
 
 
 MAIN_JOB = "experiment=compare_structures"
-PRESENTATION_KEYS = ("lang", "results", "hydra", "experiment")
 
 
 def _is_main_job(overrides: list[str]) -> bool:
     """``uv run cogov`` alone (or with only presentation keys such as lang=zh) is the main
     job: compare the structures. Any model key (structure=..., seed=...) asks for one run."""
-    touched = {o.lstrip("+~").split("=")[0].split(".")[0].split("/")[0] for o in overrides}
-    return touched <= set(PRESENTATION_KEYS) and "experiment" not in touched
+    return all(
+        key_role(o) is KeyRole.presentation and top_level_key(o) != "experiment" for o in overrides
+    )
 
 
 def _wants_info(args: argparse.Namespace) -> bool:

@@ -23,7 +23,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.records import run_id_of
-from model.config import config_hash, load_config, validate
+from model.config import KeyRole, config_hash, key_role, load_config, validate
 from model.errors import ConfigError, user_errors
 from model.schema import Method
 
@@ -105,18 +105,10 @@ def _salib_sample(method: Method, problem: dict, samples: int, seed: int) -> np.
     return morris.sample(problem, samples, seed=seed)
 
 
-NOT_RUN_KEYS = ("experiment", "results", "lang", "hydra", "structure", "seed")
-"""Keys of a command line that do not shape an experiment's runs: the experiment's own axes
-(structure, seed) and how results are organised and shown."""
-
-
 def run_overrides(overrides: Iterable[str]) -> list[str]:
-    """The overrides that apply to every run of an experiment (e.g. world.width=50)."""
-    return [
-        o
-        for o in overrides
-        if o.lstrip("+~").split("=")[0].split(".")[0].split("/")[0] not in NOT_RUN_KEYS
-    ]
+    """The overrides that apply to every run of an experiment (model keys such as
+    world.width=50; not the experiment's axes, structure and seed, nor presentation keys)."""
+    return [o for o in overrides if key_role(o) is KeyRole.model]
 
 
 def command_line_overrides() -> list[str]:
