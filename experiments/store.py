@@ -27,10 +27,11 @@ import fcntl
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from experiments.files import user_path
 from experiments.records import PARAM, RUN_FIELDS, SUMMARY, TIMESERIES, VERSION, Run, read_summary
 
 DEFAULT_DB = Path("results/cogov.duckdb")
@@ -50,6 +52,9 @@ BATCH_RUNS = 200  # runs written per transaction
 LOCK_TIMEOUT = 600.0  # seconds a writer waits for another writer (or open readers)
 READ_TIMEOUT = 10.0  # seconds a reader waits for a writer to release the file
 RETRY_PAUSE = 0.05  # seconds between attempts to take a lock
+NOTICE_AFTER = 1.0  # seconds of waiting for a lock before saying what for, on stderr
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 FIXED_COLUMNS = dict(
     zip(
@@ -261,8 +266,9 @@ def _quote(name: str) -> str:
 
 
 def _writable(db: Path | str) -> Path:
-    """The absolute database path, its folder created; StoreError if it cannot be written."""
-    db = Path(db).expanduser().absolute()
+    """The database path (see :func:`user_path`), its folder created; StoreError if it
+    cannot be written or is not a cogov database."""
+    db = user_path(db)
     if db.is_dir():
         raise StoreError(f"cannot use {db} as the database: it is a directory")
     try:
@@ -273,14 +279,15 @@ def _writable(db: Path | str) -> Path:
         ) from None
     if not os.access(db if db.exists() else db.parent, os.W_OK):
         raise StoreError(f"cannot write the database {db}: read-only location")
+    _check_duckdb_file(db)
     return db
 
 
 def check_writable(db: Path | str) -> None:
-    """StoreError (one line) unless ``db`` can be written: it must not be a folder, and its
-    nearest existing folder must accept a new file (probed with a temporary file, removed at
-    once). Nothing else is created."""
-    path = Path(db).expanduser().absolute()
+    """StoreError (one line) unless ``db`` can be written: it must not be a folder nor a
+    file other than a DuckDB database, and its nearest existing folder must accept a new
+    file (probed with a temporary file, removed at once). Nothing else is created."""
+    path = user_path(db)
     if path.is_dir():
         raise StoreError(f"cannot use {path} as the database: it is a directory")
     existing = next(p for p in path.parents if p.exists())
@@ -288,6 +295,7 @@ def check_writable(db: Path | str) -> None:
         raise StoreError(f"cannot write the database {path}: {existing} is not a folder")
     if path.exists() and not os.access(path, os.W_OK):
         raise StoreError(f"cannot write the database {path}: the file is read-only")
+    _check_duckdb_file(path)
     try:
         with tempfile.TemporaryFile(dir=existing):
             pass
@@ -295,6 +303,60 @@ def check_writable(db: Path | str) -> None:
         raise StoreError(
             f"cannot write the database {path}: {existing}: {error.strerror}"
         ) from None
+
+
+def _check_duckdb_file(db: Path) -> None:
+    """StoreError unless ``db`` is missing or starts like a DuckDB database (so that DuckDB
+    is never asked to open, or fetch an extension for, a SQLite or other file)."""
+    if not db.is_file():
+        return
+    with open(db, "rb") as file:
+        header = file.read(len(SQLITE_MAGIC))
+    if header[8:12] != DUCKDB_MAGIC:
+        kind = " (it is a SQLite database)" if header.startswith(SQLITE_MAGIC) else ""
+        raise StoreError(
+            f"{db} is not a valid DuckDB database{kind}; choose another file for the results"
+        )
+
+
+def _check_cogov_tables(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    """StoreError unless the tables ``runs`` and ``timeseries``, where they exist, have
+    the columns cogov gives them."""
+    for table, needed in (("runs", FIXED_COLUMNS), ("timeseries", ("run_id", "step"))):
+        if not _has_table(con, table):
+            continue
+        missing = [name for name in needed if name not in _column_types(con, table)]
+        if missing:
+            raise StoreError(
+                f"{db} is not a cogov results database (its table {table} has no column "
+                f"{', '.join(missing)}); choose another file for the results"
+            )
+
+
+class _Busy(Exception):
+    """What we wait for is held by another process; ``str()`` says by whom."""
+
+
+def _patiently[T](attempt: Callable[[], T], action: str, timeout: float) -> T:
+    """``attempt()`` again every RETRY_PAUSE seconds while it raises :class:`_Busy`: after
+    NOTICE_AFTER seconds say once on stderr what ``action`` waits for; after ``timeout``
+    seconds give up with a StoreError."""
+    start = time.monotonic()
+    told = False
+    while True:
+        try:
+            return attempt()
+        except _Busy as busy:
+            waited = time.monotonic() - start
+            if waited > timeout:
+                raise StoreError(
+                    f"cannot {action}: {busy}; gave up after {timeout:g} s, try again when "
+                    "it is free"
+                ) from None
+            if waited > NOTICE_AFTER and not told:
+                print(f"cogov: waiting up to {timeout:g} s to {action}: {busy}", file=sys.stderr)
+                told = True
+        time.sleep(RETRY_PAUSE)
 
 
 @contextmanager
@@ -307,39 +369,60 @@ def _writer_lock(db: Path) -> Iterator[None]:
         raise StoreError(
             f"cannot write the database {db}: cannot create {lock} ({error.strerror})"
         ) from None
+
+    def take() -> None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _Busy(f"it is being written by another cogov process (it holds {lock})") from None
+
     with handle:
-        deadline = time.monotonic() + LOCK_TIMEOUT
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StoreError(
-                        f"{db} is being written by another cogov-collect "
-                        f"(waited {LOCK_TIMEOUT:g} s for {lock}); try again when it finishes"
-                    ) from None
-                time.sleep(RETRY_PAUSE)
+        _patiently(take, f"write {db}", LOCK_TIMEOUT)
         yield
 
 
 def _open_db(db: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection, retrying for ``timeout`` seconds while another process holds a
     conflicting lock on the file."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def open_it() -> duckdb.DuckDBPyConnection:
         try:
             return duckdb.connect(str(db), read_only=read_only)
         except duckdb.Error as error:
             if "lock" not in str(error).lower():
                 raise StoreError(f"cannot open {db}: {_first_line(error)}") from None
-            if time.monotonic() > deadline:
-                action = "read" if read_only else "write"
-                raise StoreError(
-                    f"cannot {action} {db}: another process has it open "
-                    f"(waited {timeout:g} s); try again when it finishes"
-                ) from None
-        time.sleep(RETRY_PAUSE)
+            holder = re.search(r"held in (.+) \(PID (\d+)\)", str(error))
+            who = f"process {holder[2]} ({Path(holder[1]).name})" if holder else "another process"
+            raise _Busy(
+                f"{who} has it open"
+                + ("" if read_only else " (even a read-only connection blocks writers)")
+            ) from None
+
+    return _patiently(open_it, f"{'read' if read_only else 'write'} {db}", timeout)
+
+
+def _create(db: Path) -> None:
+    """Create the database with its tables unless it exists, atomically: built under a
+    temporary name, then linked into place, so nobody ever sees a database without tables."""
+    temp = db.with_name(f".{db.name}.{os.getpid()}.new")
+    temp.unlink(missing_ok=True)
+    try:
+        with duckdb.connect(str(temp)) as con:
+            _create_tables(con)
+        os.link(temp, db)
+    except FileExistsError:
+        pass  # another writer created it first
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables ``runs`` and ``timeseries`` unless they exist."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in FIXED_COLUMNS.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS timeseries (run_id VARCHAR NOT NULL, step BIGINT NOT NULL)"
+    )
 
 
 def connect(
@@ -347,33 +430,42 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """A connection to the results store (use it in a ``with`` block). Read-only by
     default, waiting up to READ_TIMEOUT seconds while a writer has the file; a read-write
-    connection creates the database and its tables. Writers should call :func:`collect`."""
+    connection creates the database and its tables, waiting up to LOCK_TIMEOUT seconds for
+    other processes to close it. Writers should call :func:`collect`. ``db`` may start with
+    ``~``; a file that is not a cogov database is a StoreError."""
     if read_only:
-        db = Path(db)
+        db = user_path(db)
         if not db.is_file():
             raise StoreError(f"no results database at {db}; collect runs with cogov-collect")
-        return _open_db(db, True, READ_TIMEOUT if timeout is None else timeout)
-    con = _open_db(_writable(db), False, LOCK_TIMEOUT if timeout is None else timeout)
-    columns = ", ".join(f"{name} {kind}" for name, kind in FIXED_COLUMNS.items())
-    con.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS timeseries (run_id VARCHAR NOT NULL, step BIGINT NOT NULL)"
-    )
+        _check_duckdb_file(db)
+        con = _open_db(db, True, READ_TIMEOUT if timeout is None else timeout)
+    else:
+        db = _writable(db)
+        if not db.exists():
+            _create(db)
+        con = _open_db(db, False, LOCK_TIMEOUT if timeout is None else timeout)
+    try:
+        _check_cogov_tables(con, db)
+    except StoreError:
+        con.close()
+        raise
+    if not read_only:
+        _create_tables(con)  # a database made by DuckDB itself has none
     return con
 
 
-def _has_runs_table(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the database has its ``runs`` table yet."""
-    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'runs'")
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the database has the table (a database made by DuckDB itself may have none)."""
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table])
     return found.fetchone()[0] > 0
 
 
 def completed_runs(db: Path | str = DEFAULT_DB) -> set[tuple[str, int]]:
     """``(config_hash, seed)`` of every stored run; empty if the database does not exist."""
-    if not Path(db).exists():
+    if not user_path(db).exists():
         return set()
     with connect(db) as con:
-        if not _has_runs_table(con):
+        if not _has_table(con, "runs"):
             return set()
         return set(con.execute("SELECT config_hash, seed FROM runs").fetchall())
 
@@ -383,7 +475,7 @@ def runs_frame(db: Path | str = DEFAULT_DB, **filters: Any) -> pd.DataFrame:
     columns: ``runs_frame(db, structure="sanshe", residents__synergy=[3.5, 4.5])`` (``__``
     for dots, ``param.`` implied, a list matches any of its values, None matches NULL)."""
     with connect(db) as con:
-        if not _has_runs_table(con):
+        if not _has_table(con, "runs"):
             raise StoreError(f"{db} holds no runs yet")
         columns = [row[0] for row in con.execute("DESCRIBE runs").fetchall()]
         conditions, values = [], []
@@ -616,6 +708,11 @@ def collect(
     label the runs (default: the summary's, else for sweep the collected folder's name).
     """
     start = time.perf_counter()
+    if batch_size < 1:
+        raise StoreError(
+            f"batch size {batch_size} is not allowed; expected a positive number of runs "
+            "per transaction (--batch-size)"
+        )
     runs, unfinished = _read_runs(_as_paths(folder), sweep, experiment)
     db = _writable(db)
     with _writer_lock(db):
@@ -632,6 +729,29 @@ def collect(
         unfinished=unfinished,
         seconds=time.perf_counter() - start,
     )
+
+
+def claim_runs(db: Path | str, run_ids: Sequence[str], experiment: str) -> int:
+    """Label with ``experiment`` those of the stored runs ``run_ids`` that have no
+    experiment yet (runs collected by hand before the experiment planned them); return how
+    many. Nothing is written when there are none."""
+    if not user_path(db).exists():
+        return 0
+    planned = pa.table({"run_id": pa.array(run_ids, pa.string())})
+    unlabelled = "experiment IS NULL AND run_id IN (SELECT run_id FROM planned)"
+    with connect(db) as con:
+        con.register("planned", planned)
+        found = (
+            _has_table(con, "runs")
+            and con.execute(f"SELECT count(*) FROM runs WHERE {unlabelled}").fetchone()[0]
+        )
+    if not found:
+        return 0
+    db = _writable(db)
+    with _writer_lock(db), connect(db, read_only=False) as con:
+        con.register("planned", planned)
+        update = f"UPDATE runs SET experiment = ? WHERE {unlabelled}"
+        return con.execute(update, [experiment]).fetchone()[0]
 
 
 def write_table(
