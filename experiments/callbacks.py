@@ -29,3 +29,13 @@ class CollectSweep(Callback):
         print(
             f"stored {report.added} runs ({report.skipped} already stored) in {config.results.db}"
         )
+
+
+class ExitWithLauncher(Callback):
+    """Each job that a launcher runs in a worker process (joblib's loky) makes that worker
+    exit when the launching ``cogov`` process dies, instead of waiting forever for work."""
+
+    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from experiments.workers import exit_with_launcher
+
+        exit_with_launcher()

@@ -175,6 +175,7 @@ def _execute(specs: list[RunSpec], runs_dir: Path, workers: int) -> Iterator[Pat
     Workers are forked from this process, which has already imported the model, so they start
     at once (a fresh interpreter per worker would spend seconds importing Mesa and numba).
     Every run is seeded by its own config, so the order in which workers finish is irrelevant.
+    Each worker exits when this process dies (:func:`experiments.workers.exit_with_parent`).
     """
     if workers == 1 or len(specs) <= 1:
         for spec in specs:
@@ -184,9 +185,14 @@ def _execute(specs: list[RunSpec], runs_dir: Path, workers: int) -> Iterator[Pat
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     import experiments.run  # noqa: F401  (imported before forking, inherited by the workers)
+    from experiments.workers import exit_with_parent
 
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=exit_with_parent,  # a killed experiment leaves no worker behind
+        initargs=(os.getpid(),),
+    ) as pool:
         futures = [pool.submit(_run_one, s.config, str(runs_dir / s.run_id)) for s in specs]
         try:
             for future in as_completed(futures):
