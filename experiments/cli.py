@@ -140,6 +140,10 @@ def main() -> None:
             first = check_overrides(args.overrides)
             if args.multirun or first.experiment is not None:
                 check_writable(first.results.db)
+            if not args.multirun and first.experiment is not None:
+                from experiments.sweep import check_experiment
+
+                check_experiment(first, args.overrides)
         app()
     except Exception as error:
         from experiments.store import StoreError

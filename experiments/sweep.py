@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import itertools
 import logging
+import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,8 +23,10 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.records import run_id_of
-from model.config import KeyRole, config_hash, key_role, load_config, validate
+from experiments.files import user_path
+from experiments.records import SUMMARY, run_id_of
+from experiments.workers import available_cores
+from model.config import CONFIG_DIR, KeyRole, config_hash, key_role, load_config, validate
 from model.errors import ConfigError, user_errors
 from model.schema import Method
 
@@ -118,19 +121,122 @@ def command_line_overrides() -> list[str]:
     return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
 
 
-def plan(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> list[RunSpec]:
-    """Every run the experiment asks for, in a fixed order."""
+MAX_RUNS = 10_000
+"""Most runs one experiment may plan (each planned run holds its config, about 0.1 MB)."""
+
+TINY_RUN = {"steps": 1, "world.width": 3, "world.height": 3, "world.communities_per_side": 1}
+"""What turns a run into a one-day run on 3 x 3 households, to read off its metric names."""
+
+_recorded: dict[str, frozenset[str]] = {}  # final metric names by the tiny run's config hash
+
+
+def check_experiment(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> None:
+    """Check the experiment before anything runs: its structures, grid values and lever
+    ranges, its size (at most MAX_RUNS runs) and its outputs (final metrics that every
+    structure's runs record). Raises :class:`ConfigError` naming the key on a problem."""
     experiment = cfg.experiment
-    if (
-        Method(experiment.method) in (Method.sobol, Method.morris)
-        and len(experiment.structures) != 1
-    ):
+    method = Method(experiment.method)
+    structures = list(experiment.structures)
+    if not structures:
+        raise ConfigError(
+            "experiment.structures",
+            f"experiment.structures is empty; expected one or more of: {_structure_names()}",
+        )
+    if method in (Method.sobol, Method.morris) and len(structures) != 1:
         raise ConfigError(
             "experiment.structures",
             "a sobol or morris experiment needs exactly "
-            f"one structure (experiment.structures={list(experiment.structures)})",
+            f"one structure (experiment.structures={structures})",
         )
-    base = [*experiment.overrides, *run_overrides(extra_overrides)]
+    points = _check_points(experiment, method)
+    runs = len(structures) * points * experiment.seeds
+    if runs > MAX_RUNS:
+        key = "experiment.samples" if method is not Method.grid else "experiment.seeds"
+        raise ConfigError(
+            key,
+            f"{key}={OmegaConf.select(cfg, key)} asks for {runs:,} runs ({len(structures)} "
+            f"structures x {points:,} points x {experiment.seeds:,} seeds); at most "
+            f"{MAX_RUNS:,} runs per experiment",
+        )
+    outputs = list(experiment.outputs)
+    if not outputs:
+        raise ConfigError("experiment.outputs", "experiment.outputs is empty; name a metric")
+    base = _base_overrides(experiment, extra_overrides)
+    for structure in structures:
+        recorded = _recorded_metrics(load_config(*base, f"structure={structure}"))
+        unknown = [name for name in outputs if name not in recorded]
+        if unknown:
+            raise ConfigError(
+                "experiment.outputs",
+                f"experiment.outputs: {', '.join(unknown)} is not a metric that runs of "
+                f"structure {structure} record; expected some of: {', '.join(sorted(recorded))}",
+            )
+
+
+def _structure_names() -> str:
+    return ", ".join(sorted(p.stem for p in (CONFIG_DIR / "structure").glob("*.yaml")))
+
+
+def _check_points(experiment: DictConfig, method: Method) -> int:
+    """The number of parameter points, after checking the grid's values, the levers or the
+    number of posterior draws."""
+    if method in (Method.abc, Method.posterior):
+        if experiment.draws is None:
+            raise ConfigError(
+                "experiment.draws",
+                f"a {method.value} experiment needs experiment.draws (parameter sets drawn "
+                "from the posterior), a positive integer",
+            )
+        return experiment.draws
+    if method is Method.grid:
+        grid = OmegaConf.to_container(experiment.grid)
+        for key, values in grid.items():
+            if not values:
+                raise ConfigError(
+                    f"experiment.grid.{key}",
+                    f"experiment.grid.{key} has no values; give one or more",
+                )
+        return math.prod(len(values) for values in grid.values())
+    levers = OmegaConf.to_container(experiment.levers)
+    if not levers:
+        raise ConfigError(
+            "experiment.levers",
+            f"a {method.value} experiment needs experiment.levers (key: [low, high])",
+        )
+    for key, bounds in levers.items():
+        if len(bounds) != 2 or not bounds[0] < bounds[1]:
+            raise ConfigError.bad_value(
+                f"experiment.levers.{key}", bounds, "[low, high] with low < high"
+            )
+    per_sample = len(levers) + (2 if method is Method.sobol else 1)
+    return experiment.samples * per_sample
+
+
+def _recorded_metrics(config: DictConfig) -> frozenset[str]:
+    """The final metrics that runs of ``config`` record, read off a one-day run on a tiny
+    world (the names depend on the structure, not on the world's size)."""
+    from experiments.run import final_metrics, simulate
+
+    tiny = copy.deepcopy(config)
+    for key, value in TINY_RUN.items():
+        OmegaConf.update(tiny, key, value)
+    validate(tiny)
+    digest = config_hash(tiny)
+    if digest not in _recorded:
+        _recorded[digest] = frozenset(final_metrics(simulate(tiny)))
+    return _recorded[digest]
+
+
+def _base_overrides(experiment: DictConfig, extra_overrides: Iterable[str]) -> list[str]:
+    """The overrides of every run: the experiment's own, then the command line's model keys."""
+    return [*experiment.overrides, *run_overrides(extra_overrides)]
+
+
+def plan(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> list[RunSpec]:
+    """Every run the experiment asks for, in a fixed order, after :func:`check_experiment`."""
+    check_experiment(cfg, extra_overrides)
+    experiment = cfg.experiment
+    base = _base_overrides(experiment, extra_overrides)
     points = _points(cfg, seed=0)
     specs = []
     for structure in experiment.structures:
@@ -208,26 +314,25 @@ def run_experiment(
     """Run what is missing of ``cfg.experiment`` and store it; return the full plan."""
     from tqdm import tqdm
 
-    from experiments.store import collect, completed_runs
+    from experiments.store import claim_runs, collect, completed_runs
 
     experiment, results = cfg.experiment, cfg.results
     specs = plan(cfg, extra_overrides)
-    db, runs_dir = Path(results.db), Path(results.runs_dir)
-    finished = [
-        runs_dir / s.run_id for s in specs if (runs_dir / s.run_id / "summary.json").exists()
-    ]
+    db, runs_dir = results.db, user_path(results.runs_dir)
+    finished = [runs_dir / s.run_id for s in specs if (runs_dir / s.run_id / SUMMARY).exists()]
     if finished:  # finished before an interruption but not yet stored
         collect(finished, db, sweep=experiment.name, experiment=experiment.name)
+    claim_runs(db, [s.run_id for s in specs], experiment.name)  # e.g. collected by hand
     done = completed_runs(db)
     todo = [s for s in specs if (s.config_hash, s.seed) not in done]
-    workers = min(experiment.workers, max(1, len(todo)))
+    workers, workers_text = _worker_count(experiment.workers, len(todo))
     print(
         f"{experiment.name}: {len(specs)} runs, {len(specs) - len(todo)} already stored, "
-        f"{len(todo)} to run" + (f" on {workers} worker{'s' * (workers > 1)}" if todo else "")
+        f"{len(todo)} to run" + (f" on {workers_text}" if todo else "")
     )
     pending: list[Path] = []
     bar = tqdm(total=len(todo), desc=experiment.name, unit="run", disable=not progress or not todo)
-    for run_dir in _execute(todo, runs_dir, experiment.workers):
+    for run_dir in _execute(todo, runs_dir, workers):
         pending.append(run_dir)
         bar.update()
         if len(pending) >= COLLECT_EVERY:
@@ -237,6 +342,19 @@ def run_experiment(
     if pending:
         collect(pending, db, sweep=experiment.name, experiment=experiment.name)
     return specs
+
+
+def _worker_count(asked: int, runs: int) -> tuple[int, str]:
+    """How many workers run ``runs`` runs when ``experiment.workers=asked``: at most one per
+    run and one per core; and the words for it (``2 workers (...)``, saying why if fewer)."""
+    cores = available_cores()
+    workers = min(asked, runs, cores)
+    text = f"{workers} worker{'s' * (workers > 1)}"
+    if workers == cores < asked:
+        text += f" (experiment.workers={asked}, but {cores} cores here)"
+    elif workers < asked:
+        text += " (one per run)"
+    return workers, text
 
 
 def bench_workers(seeds: int = 10) -> None:
