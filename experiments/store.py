@@ -15,9 +15,13 @@ become new columns; a parameter whose values change type is widened (integer to 
 other mixes to text).
 
 Each run's ``runs`` row and its ``timeseries`` rows are written in one transaction (a batch
-of runs per transaction), so a killed collection leaves whole runs only; collecting again
-adds the missing ones and skips those already stored. Writers queue on the file lock
-``<db>.lock``; readers use :func:`connect`, which waits briefly while a writer has the file.
+of runs per transaction), and a new database appears with its tables, so a killed collection
+leaves whole runs only; collecting again adds the missing ones and skips those already
+stored. The database path may start with ``~``; symbolic links are followed. Writers queue
+on the file lock ``<db>.lock`` beside the real file, and wait for other processes that have
+the database open, saying on stderr which one after NOTICE_AFTER seconds; readers use
+:func:`connect`, which waits briefly while a writer has the file. A file that is not a cogov
+database (SQLite, or DuckDB with other tables) is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -405,7 +409,9 @@ def _create(db: Path) -> None:
     """Create the database with its tables unless it exists, atomically: built under a
     temporary name, then linked into place, so nobody ever sees a database without tables."""
     temp = db.with_name(f".{db.name}.{os.getpid()}.new")
-    temp.unlink(missing_ok=True)
+    leftovers = (temp, temp.with_name(temp.name + ".wal"))
+    for path in leftovers:
+        path.unlink(missing_ok=True)
     try:
         with duckdb.connect(str(temp)) as con:
             _create_tables(con)
@@ -413,7 +419,8 @@ def _create(db: Path) -> None:
     except FileExistsError:
         pass  # another writer created it first
     finally:
-        temp.unlink(missing_ok=True)
+        for path in leftovers:
+            path.unlink(missing_ok=True)
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -661,6 +661,18 @@ def test_two_writers_at_once_store_every_run_exactly_once(tmp_path):
     assert assert_whole_runs(db) == 60
 
 
+def test_a_collection_killed_as_its_database_appears_leaves_the_tables(tmp_path):
+    write_synthetic_runs(tmp_path / "runs", 3, steps=5)
+    db = tmp_path / "cogov.duckdb"
+    command = [sys.executable, "-m", "experiments.store", str(tmp_path / "runs"), "--db", str(db)]
+    process = subprocess.Popen(command)
+    while not db.exists() and process.poll() is None:
+        time.sleep(0)  # as soon as the file is there
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert assert_whole_runs(db) in (0, 3)
+
+
 def test_a_killed_collection_leaves_whole_runs_and_collecting_again_completes(tmp_path):
     write_synthetic_runs(tmp_path / "runs", 300, steps=30)
     db, rng, stored = tmp_path / "cogov.duckdb", random.Random(1), []
