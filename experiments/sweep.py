@@ -154,9 +154,9 @@ def check_experiment(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> No
         key = "experiment.samples" if method is not Method.grid else "experiment.seeds"
         raise ConfigError(
             key,
-            f"{key}={OmegaConf.select(cfg, key)} asks for {runs:,} runs ({len(structures)} "
-            f"structures x {points:,} points x {experiment.seeds:,} seeds); at most "
-            f"{MAX_RUNS:,} runs per experiment",
+            f"{key}={OmegaConf.select(cfg, key)} asks for {runs:,} runs "
+            f"({_count(len(structures), 'structure')} x {_count(points, 'point')} x "
+            f"{_count(experiment.seeds, 'seed')}); at most {MAX_RUNS:,} runs per experiment",
         )
     outputs = list(experiment.outputs)
     if not outputs:
@@ -171,6 +171,11 @@ def check_experiment(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> No
                 f"experiment.outputs: {', '.join(unknown)} is not a metric that runs of "
                 f"structure {structure} record; expected some of: {', '.join(sorted(recorded))}",
             )
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 seed``, ``2 seeds``, ``1,000 points``."""
+    return f"{number:,} {noun}{'s' * (number != 1)}"
 
 
 def _structure_names() -> str:
@@ -349,7 +354,7 @@ def _worker_count(asked: int, runs: int) -> tuple[int, str]:
     run and one per core; and the words for it (``2 workers (...)``, saying why if fewer)."""
     cores = available_cores()
     workers = min(asked, runs, cores)
-    text = f"{workers} worker{'s' * (workers > 1)}"
+    text = _count(workers, "worker")
     if workers == cores < asked:
         text += f" (experiment.workers={asked}, but {cores} cores here)"
     elif workers < asked:
