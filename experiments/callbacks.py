@@ -31,11 +31,11 @@ class CollectSweep(Callback):
         )
 
 
-class ExitWithLauncher(Callback):
-    """Each job that a launcher runs in a worker process (joblib's loky) makes that worker
-    exit when the launching ``cogov`` process dies, instead of waiting forever for work."""
+class WorkersExitWithCogov(Callback):
+    """When a multirun starts, make the worker processes of Hydra's joblib launcher (loky)
+    exit when this ``cogov`` process dies, instead of waiting forever for work."""
 
-    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from experiments.workers import exit_with_launcher
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from experiments.workers import loky_workers_exit_with_this_process
 
-        exit_with_launcher()
+        loky_workers_exit_with_this_process()

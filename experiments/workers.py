@@ -4,12 +4,13 @@ A worker blocked on its task queue would wait forever (holding its memory) if th
 that started it were killed. :func:`exit_with_parent` makes it exit instead: at once on
 Linux, where the kernel sends it SIGKILL when the parent dies (``PR_SET_PDEATHSIG``), and
 within WATCH_INTERVAL seconds elsewhere, where a thread watches the parent's process id.
+The experiment's forked pool and joblib's loky workers both start with it.
 """
 
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
+import functools
 import os
 import signal
 import sys
@@ -20,8 +21,6 @@ WATCH_INTERVAL = 0.5  # seconds between two looks at the parent process
 PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
 KERNEL_PARENT_DEATH_SIGNAL = sys.platform.startswith("linux")  # whether prctl can do it
 
-_watched: set[int] = set()  # parents this process already exits with
-
 
 def available_cores() -> int:
     """The CPU cores this process may run on (its affinity, where the system tells)."""
@@ -31,11 +30,7 @@ def available_cores() -> int:
 
 
 def exit_with_parent(parent_pid: int) -> None:
-    """Make this process exit when ``parent_pid``, its parent, dies (a worker's initializer).
-    Calling it again for the same parent does nothing."""
-    if parent_pid in _watched:
-        return
-    _watched.add(parent_pid)
+    """Make this process exit when ``parent_pid``, its parent, dies (a worker's initializer)."""
     if KERNEL_PARENT_DEATH_SIGNAL:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -52,25 +47,12 @@ def _watch(parent_pid: int) -> None:
     os._exit(1)
 
 
-def exit_with_launcher() -> None:
-    """In a worker process that ``multiprocessing`` or joblib's loky (Hydra's joblib
-    launcher) started, exit when the launching process dies, or at once if it already has;
-    elsewhere (the launching process itself, Ray, Slurm) do nothing."""
-    launcher = multiprocessing.parent_process()
-    if launcher is None:
-        return
-    if launcher.pid == os.getppid():
-        exit_with_parent(launcher.pid)
-    elif not _runs(launcher.pid):
-        os._exit(1)
+def loky_workers_exit_with_this_process() -> None:
+    """Start every worker of joblib's loky backend (Hydra's joblib launcher) from now on
+    with :func:`exit_with_parent` for this process, before it takes any job."""
+    from joblib.parallel import BACKENDS, register_parallel_backend
 
-
-def _runs(pid: int) -> bool:
-    """Whether a process ``pid`` exists."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, as another user's
-        pass
-    return True
+    loky = functools.partial(
+        BACKENDS["loky"], initializer=exit_with_parent, initargs=(os.getpid(),)
+    )
+    register_parallel_backend("loky", loky)

@@ -40,22 +40,18 @@ FORKED_EXPERIMENT = """
 """
 
 JOBLIB_SWEEP = """
-    import os
     import time
     from pathlib import Path
 
     from joblib import Parallel, delayed
 
-    def hydra_job(index):
-        from experiments.callbacks import ExitWithLauncher
+    from experiments.callbacks import WorkersExitWithCogov
 
-        launcher = os.getppid()
-        Path(f"started-{{index}}").touch()
-        while {launcher_dies_first} and os.getppid() == launcher:
-            time.sleep(0.05)
-        ExitWithLauncher().on_job_start(config=None)
+    def hydra_job(index):
+        Path(f"started-{index}").touch()
         time.sleep(120)
 
+    WorkersExitWithCogov().on_multirun_start(config=None)
     Parallel(n_jobs=2, backend="loky")(delayed(hydra_job)(i) for i in range(2))
 """
 
@@ -90,17 +86,17 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
     return condition()
 
 
-def survivors_of_kill_9(command: list[str], cwd: Path, busy: Callable[[], bool]) -> set[int]:
-    """Start ``command`` in ``cwd``; once ``busy()`` (its workers are at work), kill -9 it
-    and return its child processes still alive a few seconds later (then kill those)."""
+def survivors_of_kill_9(command: list[str], cwd: Path, ready: Callable[[int], bool]) -> set[int]:
+    """Start ``command`` in ``cwd``; once ``ready(its pid)``, kill -9 it and return its
+    child processes still alive a few seconds later (then kill those)."""
     parent = subprocess.Popen(command, cwd=cwd)
     started: set[int] = set()
     try:
-        assert wait_for(busy, 300), "the workers never started"
+        assert wait_for(lambda: ready(parent.pid), 300), "the workers never started"
         started = children(parent.pid)
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-        wait_for(lambda: not any(alive(pid) for pid in started), 10)
+        wait_for(lambda: not any(alive(pid) for pid in started), 20)
         return {pid for pid in started if alive(pid)}
     finally:
         parent.kill()
@@ -113,9 +109,9 @@ def python(script: str) -> list[str]:
     return [sys.executable, "-c", textwrap.dedent(script)]
 
 
-def files(folder: Path, pattern: str, count: int) -> Callable[[], bool]:
-    """Whether ``count`` files matching ``pattern`` are in ``folder``."""
-    return lambda: len(list(folder.glob(pattern))) >= count
+def files(folder: Path, pattern: str, count: int) -> Callable[[int], bool]:
+    """Whether ``count`` files matching ``pattern`` are in ``folder`` (whatever the pid)."""
+    return lambda pid: len(list(folder.glob(pattern))) >= count
 
 
 @pytest.mark.parametrize("kernel", [True, False], ids=["kernel signal", "watching thread"])
@@ -124,13 +120,21 @@ def test_forked_experiment_workers_exit_when_the_experiment_is_killed(tmp_path, 
     assert survivors_of_kill_9(command, tmp_path, files(tmp_path, "0*", 2)) == set()
 
 
-@pytest.mark.parametrize("launcher_dies_first", [False, True], ids=["during", "before"])
-def test_joblib_workers_exit_when_the_sweep_is_killed_during_or_before_their_job(
-    tmp_path, launcher_dies_first
-):
-    command = python(JOBLIB_SWEEP.format(launcher_dies_first=launcher_dies_first))
-    busy = files(tmp_path, "started-*", 2)
-    assert survivors_of_kill_9(command, tmp_path, busy) == set()
+def two_loky_workers(pid: int) -> bool:
+    """Whether ``pid`` has started two loky worker processes (which may still be starting)."""
+    commands = []
+    for child in children(pid):
+        try:
+            commands.append(Path(f"/proc/{child}/cmdline").read_bytes())
+        except OSError:
+            continue
+    return sum(b"popen_loky_posix" in command for command in commands) >= 2
+
+
+@pytest.mark.parametrize("killed", ["at work", "starting"])
+def test_joblib_workers_exit_when_the_sweep_is_killed_while_they_work_or_start(tmp_path, killed):
+    ready = files(tmp_path, "started-*", 2) if killed == "at work" else two_loky_workers
+    assert survivors_of_kill_9(python(JOBLIB_SWEEP), tmp_path, ready) == set()
 
 
 def test_available_cores_are_those_this_process_may_use():
