@@ -124,8 +124,16 @@ def command_line_overrides() -> list[str]:
 MAX_RUNS = 10_000
 """Most runs one experiment may plan (each planned run holds its config, about 0.1 MB)."""
 
-TINY_RUN = {"steps": 1, "world.width": 3, "world.height": 3, "world.communities_per_side": 1}
-"""What turns a run into a one-day run on 3 x 3 households, to read off its metric names."""
+TINY_RUN = {
+    "steps": 1,
+    "metrics.burn_in": 0,
+    "world.width": 3,
+    "world.height": 3,
+    "world.community_households": 9,
+    "world.grid_unit_households": 9,
+}
+"""What turns a run into a one-day run on 3 x 3 households (one community, one grid unit),
+to read off its metric names."""
 
 _recorded: dict[str, frozenset[str]] = {}  # final metric names by the tiny run's config hash
 

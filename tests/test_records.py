@@ -11,8 +11,9 @@ import pytest
 from experiments import run
 from experiments.records import TIMESERIES, read_summary
 from model import load_config
+from tests.conftest import days, world
 
-TINY = ["world.width=6", "world.height=6", "world.communities_per_side=1", "steps=2"]
+TINY = [*world(6), *days(2)]
 
 
 def test_the_record_module_loads_neither_the_model_nor_duckdb():
