@@ -135,6 +135,14 @@ TINY_RUN = {
 """What turns a run into a one-day run on 3 x 3 households (one community, one grid unit),
 to read off its metric names."""
 
+SIZE_KEYS = {
+    Method.sobol: "experiment.samples",
+    Method.morris: "experiment.samples",
+    Method.abc: "experiment.draws",
+    Method.posterior: "experiment.draws",
+}
+"""The key that sets an experiment's number of points, by method (a grid's is its lists)."""
+
 _recorded: dict[str, frozenset[str]] = {}  # final metric names by the tiny run's config hash
 
 
@@ -159,7 +167,7 @@ def check_experiment(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> No
     points = _check_points(experiment, method)
     runs = len(structures) * points * experiment.seeds
     if runs > MAX_RUNS:
-        key = "experiment.samples" if method is not Method.grid else "experiment.seeds"
+        key = SIZE_KEYS.get(method, "experiment.seeds")
         raise ConfigError(
             key,
             f"{key}={OmegaConf.select(cfg, key)} asks for {runs:,} runs "
