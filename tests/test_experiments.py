@@ -273,6 +273,15 @@ def test_two_sweeps_started_together_get_their_own_directories(tmp_path):
             ["experiment=devolution", "experiment.grid={government.devolution.authority:[]}"],
             "experiment.grid.government.devolution.authority has no values",
         ),
+        (
+            ["experiment=validate_reform", "experiment.draws=null"],
+            "a posterior experiment needs experiment.draws",
+        ),
+        (
+            ["experiment=validate_reform", "experiment.draws=100000"],
+            "experiment.draws=100000 asks for 200,000 runs (2 structures x 100,000 points x 1 "
+            "seed)",
+        ),
     ],
 )
 def test_bad_experiment_input_is_one_line_and_writes_nothing(args, message, cogov_fails, tmp_cwd):
