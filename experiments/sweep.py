@@ -138,6 +138,7 @@ to read off its metric names."""
 SIZE_KEYS = {
     Method.sobol: "experiment.samples",
     Method.morris: "experiment.samples",
+    Method.lhs: "experiment.samples",
     Method.abc: "experiment.draws",
     Method.posterior: "experiment.draws",
 }
@@ -152,6 +153,8 @@ def check_experiment(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> No
     structure's runs record). Raises :class:`ConfigError` naming the key on a problem."""
     experiment = cfg.experiment
     method = Method(experiment.method)
+    if method is Method.prim:
+        return  # no runs: it analyses another experiment's (experiments.pipeline checks it)
     structures = list(experiment.structures)
     if not structures:
         raise ConfigError(
@@ -229,8 +232,8 @@ def _check_points(experiment: DictConfig, method: Method) -> int:
             raise ConfigError.bad_value(
                 f"experiment.levers.{key}", bounds, "[low, high] with low < high"
             )
-    per_sample = len(levers) + (2 if method is Method.sobol else 1)
-    return experiment.samples * per_sample
+    per_sample = {Method.sobol: len(levers) + 2, Method.morris: len(levers) + 1}
+    return experiment.samples * per_sample.get(method, 1)
 
 
 def _recorded_metrics(config: DictConfig) -> frozenset[str]:
