@@ -221,18 +221,13 @@ def _check_points(experiment: DictConfig, method: Method) -> int:
                     f"experiment.grid.{key} has no values; give one or more",
                 )
         return math.prod(len(values) for values in grid.values())
-    levers = OmegaConf.to_container(experiment.levers)
+    levers = salib_problem(experiment)["num_vars"]
     if not levers:
         raise ConfigError(
             "experiment.levers",
             f"a {method.value} experiment needs experiment.levers (key: [low, high])",
         )
-    for key, bounds in levers.items():
-        if len(bounds) != 2 or not bounds[0] < bounds[1]:
-            raise ConfigError.bad_value(
-                f"experiment.levers.{key}", bounds, "[low, high] with low < high"
-            )
-    per_sample = {Method.sobol: len(levers) + 2, Method.morris: len(levers) + 1}
+    per_sample = {Method.sobol: levers + 2, Method.morris: levers + 1}
     return experiment.samples * per_sample.get(method, 1)
 
 
