@@ -23,7 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.store import SUMMARY, TIMESERIES, collect
+from experiments.records import SUMMARY, TIMESERIES
+from experiments.store import collect
 
 
 @functools.cache

@@ -29,3 +29,13 @@ class CollectSweep(Callback):
         print(
             f"stored {report.added} runs ({report.skipped} already stored) in {config.results.db}"
         )
+
+
+class WorkersExitWithCogov(Callback):
+    """When a multirun starts, make the worker processes of Hydra's joblib launcher (loky)
+    exit when this ``cogov`` process dies, instead of waiting forever for work."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from experiments.workers import loky_workers_exit_with_this_process
+
+        loky_workers_exit_with_this_process()

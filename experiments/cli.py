@@ -20,7 +20,14 @@ from omegaconf import DictConfig
 
 from experiments.overrides import check_overrides
 from experiments.store import check_writable
-from model.config import CONFIG_DIR, SCHEMA_MATCHING, register_schema
+from model.config import (
+    CONFIG_DIR,
+    SCHEMA_MATCHING,
+    KeyRole,
+    key_role,
+    register_schema,
+    top_level_key,
+)
 from model.errors import explain
 
 log = logging.getLogger(__name__)
@@ -50,12 +57,9 @@ def run_experiment_job(cfg: DictConfig) -> dict:
     matplotlib.use("Agg")  # the figure goes to files
     from experiments.figures import FIGURES, draw, write_captions
     from experiments.pipeline import runs_of
-    from experiments.sweep import (
-        command_line_overrides,
-        confidence_table,
-        format_table,
-        results_frame,
-    )
+    from experiments.store import results_frame
+    from experiments.sweep import command_line_overrides
+    from experiments.tables import confidence_table, format_table
     from model.schema import Method
 
     experiment = cfg.experiment
@@ -95,14 +99,14 @@ def _print_validation(cfg: DictConfig, frame) -> None:
 
 
 MAIN_JOB = "experiment=compare_structures"
-PRESENTATION_KEYS = ("lang", "results", "hydra", "experiment")
 
 
 def _is_main_job(overrides: list[str]) -> bool:
     """``uv run cogov`` alone (or with only presentation keys such as lang=zh) is the main
     job: compare the structures. Any model key (structure=..., seed=...) asks for one run."""
-    touched = {o.lstrip("+~").split("=")[0].split(".")[0].split("/")[0] for o in overrides}
-    return touched <= set(PRESENTATION_KEYS) and "experiment" not in touched
+    return all(
+        key_role(o) is KeyRole.presentation and top_level_key(o) != "experiment" for o in overrides
+    )
 
 
 def _wants_info(args: argparse.Namespace) -> bool:
@@ -136,6 +140,10 @@ def main() -> None:
             first = check_overrides(args.overrides)
             if args.multirun or first.experiment is not None:
                 check_writable(first.results.db)
+            if not args.multirun and first.experiment is not None:
+                from experiments.sweep import check_experiment
+
+                check_experiment(first, args.overrides)
         app()
     except Exception as error:
         from experiments.store import StoreError

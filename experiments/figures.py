@@ -23,17 +23,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from omegaconf import DictConfig
-from scipy import stats
 
 from experiments.files import atomic_path
 from experiments.labels import label, use_language
-from experiments.store import StoreError
-from experiments.sweep import (
-    RunSpec,
-    confidence_table,
-    results_frame,
-    timeseries_frame,
-)
+from experiments.store import StoreError, results_frame, timeseries_frame
+from experiments.sweep import RunSpec
+from experiments.tables import confidence_table, t_half_width
 from model.config import load_config
 from model.errors import ConfigError
 
@@ -59,14 +54,6 @@ STYLE = {
 }
 
 Drawing = Callable[[DictConfig, list[RunSpec], str], tuple[Figure, str]]
-
-
-def _t_band(values: np.ndarray) -> float:
-    """Half-width of the 95% Student-t confidence interval of the mean (NaN for n < 2)."""
-    values = values[np.isfinite(values)]
-    if len(values) < 2:
-        return float("nan")
-    return float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
 
 
 def structure_comparison(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -446,7 +433,7 @@ def shock_response(cfg: DictConfig, specs: list[RunSpec], lang: str):
             part = series[series["structure"] == structure]
             wide = part.pivot(index="step", columns="run_id", values=metric)
             mean = wide.mean(axis=1)
-            band = wide.apply(lambda row: _t_band(row.to_numpy(dtype=float)), axis=1)
+            band = wide.apply(lambda row: t_half_width(row.to_numpy(dtype=float)), axis=1)
             colour = STRUCTURE_COLOURS.get(structure, "k")
             ax.plot(mean.index, mean, color=colour, lw=1, label=label(structure, lang))
             ax.fill_between(mean.index, mean - band, mean + band, color=colour, alpha=0.2, lw=0)

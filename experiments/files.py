@@ -31,3 +31,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
+
+
+def user_path(path: Path | str) -> Path:
+    """The file a user means by ``path``: ``~`` expanded, absolute, symbolic links resolved."""
+    return Path(path).expanduser().resolve()

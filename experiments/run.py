@@ -13,11 +13,9 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from experiments.files import atomic_path
+from experiments.records import SUMMARY, TIMESERIES, summary_problem
 from model import CoGovModel
 from model.config import config_hash, to_plain
-
-SUMMARY = "summary.json"
-TIMESERIES = "timeseries.parquet"
 
 
 def simulate(cfg: DictConfig) -> CoGovModel:
@@ -64,9 +62,13 @@ def timeseries(model: CoGovModel) -> pd.DataFrame:
 
 def write_outputs(model: CoGovModel, out_dir: Path) -> dict[str, Any]:
     """Write ``timeseries.parquet`` then ``summary.json`` (the completion marker), each
-    atomically. Returns the summary."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    atomically. Returns the summary; a summary the store would refuse is a ValueError and
+    nothing is written."""
     summary = summarise(model)
+    problem = summary_problem(summary)
+    if problem:
+        raise ValueError(f"the run's summary is not a valid record: {problem}")
+    out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / TIMESERIES) as temp:
         timeseries(model).to_parquet(temp, index=False)
     with atomic_path(out_dir / SUMMARY) as temp:

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from experiments.sweep import RunSpec, results_frame, salib_problem
+from experiments.store import results_frame
+from experiments.sweep import RunSpec, salib_problem
 from model.schema import Method
 
 

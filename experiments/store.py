@@ -15,9 +15,13 @@ become new columns; a parameter whose values change type is widened (integer to 
 other mixes to text).
 
 Each run's ``runs`` row and its ``timeseries`` rows are written in one transaction (a batch
-of runs per transaction), so a killed collection leaves whole runs only; collecting again
-adds the missing ones and skips those already stored. Writers queue on the file lock
-``<db>.lock``; readers use :func:`connect`, which waits briefly while a writer has the file.
+of runs per transaction), and a new database appears with its tables, so a killed collection
+leaves whole runs only; collecting again adds the missing ones and skips those already
+stored. The database path may start with ``~``; symbolic links are followed. Writers queue
+on the file lock ``<db>.lock`` beside the real file, and wait for other processes that have
+the database open, saying on stderr which one after NOTICE_AFTER seconds; readers use
+:func:`connect`, which waits briefly while a writer has the file. A file that is not a cogov
+database (SQLite, or DuckDB with other tables) is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -31,12 +35,12 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pandas as pd
@@ -44,27 +48,36 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from experiments.files import user_path
+from experiments.records import PARAM, RUN_FIELDS, SUMMARY, TIMESERIES, VERSION, Run, read_summary
+
 DEFAULT_DB = Path("results/cogov.duckdb")
-SUMMARY = "summary.json"  # the names experiments.run writes (not imported: it loads the model)
-TIMESERIES = "timeseries.parquet"
 BATCH_RUNS = 200  # runs written per transaction
 LOCK_TIMEOUT = 600.0  # seconds a writer waits for another writer (or open readers)
 READ_TIMEOUT = 10.0  # seconds a reader waits for a writer to release the file
 RETRY_PAUSE = 0.05  # seconds between attempts to take a lock
+NOTICE_AFTER = 1.0  # seconds of waiting for a lock before saying what for, on stderr
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
-FIXED_COLUMNS = {
-    "run_id": "VARCHAR PRIMARY KEY",
-    "config_hash": "VARCHAR NOT NULL",
-    "seed": "BIGINT NOT NULL",
-    "structure": "VARCHAR",
-    "experiment": "VARCHAR",
-    "sweep": "VARCHAR",
-    "steps": "BIGINT NOT NULL",
-    "run_dir": "VARCHAR NOT NULL",
-    "collected_at": "TIMESTAMP NOT NULL",
-    "config": "JSON NOT NULL",
-}
-PARAM, VERSION = "param.", "version."
+FIXED_COLUMNS = dict(
+    zip(
+        RUN_FIELDS,
+        (
+            "VARCHAR PRIMARY KEY",  # run_id
+            "VARCHAR NOT NULL",  # config_hash
+            "BIGINT NOT NULL",  # seed
+            "VARCHAR",  # structure
+            "VARCHAR",  # experiment
+            "VARCHAR",  # sweep
+            "BIGINT NOT NULL",  # steps
+            "VARCHAR NOT NULL",  # run_dir
+            "TIMESTAMP NOT NULL",  # collected_at
+            "JSON NOT NULL",  # config
+        ),
+        strict=True,
+    )
+)
 SOURCE_FILE = "cogov_source_file"  # the column read_parquet adds with each row's file name
 NUMERIC = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_null)
 WIDENABLE = {"BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR"}
@@ -76,14 +89,19 @@ ARROW_TYPES = {
     "JSON": pa.string(),
     "TIMESTAMP": pa.timestamp("us"),
 }
-SUMMARY_KEYS = {
-    "config": dict,
-    "config_hash": str,
-    "seed": int,
-    "steps": int,
-    "versions": dict,
-    "metrics": dict,
-}
+
+
+class PlannedRun(Protocol):
+    """A run an experiment plans (:class:`experiments.sweep.RunSpec`)."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def structure(self) -> str: ...
+
+    @property
+    def point(self) -> tuple[tuple[str, Any], ...]: ...
 
 
 class StoreError(Exception):
@@ -98,24 +116,6 @@ class CollectReport:
     skipped: int
     unfinished: int
     seconds: float
-
-
-@dataclass(frozen=True)
-class Run:
-    """A finished run on disk whose summary is valid."""
-
-    run_dir: Path
-    summary: dict[str, Any]
-    sweep: str | None
-    experiment: str | None
-
-    @property
-    def run_id(self) -> str:
-        return f"{self.summary['config_hash']}-{self.summary['seed']}"
-
-    @property
-    def timeseries(self) -> Path:
-        return self.run_dir / TIMESERIES
 
 
 # -- finding and checking runs ------------------------------------------------------------
@@ -136,60 +136,6 @@ def _find_runs(folder: Path) -> tuple[list[Path], int]:
     return finished, unfinished
 
 
-def _summary_problem(summary: Any) -> str | None:
-    """What makes ``summary`` not a cogov summary, or ``None`` if it is one."""
-    if not isinstance(summary, dict):
-        return "not a cogov summary (expected a JSON object)"
-    missing = [key for key in SUMMARY_KEYS if key not in summary]
-    if missing:
-        return f"not a cogov summary (missing {', '.join(missing)})"
-    for key, kind in SUMMARY_KEYS.items():
-        value = summary[key]
-        if not isinstance(value, kind) or isinstance(value, bool):
-            return f"{key} is {value!r:.40}, expected {kind.__name__}"
-    if not re.fullmatch(r"[0-9a-f]{16}", summary["config_hash"]):
-        return f"config_hash {summary['config_hash']!r:.40} is not 16 hex digits"
-    if not 0 <= summary["seed"] < 2**63 or summary["steps"] < 0:
-        return f"seed {summary['seed']} or steps {summary['steps']} is out of range"
-    structure = summary["config"].get("structure")
-    if not isinstance(structure, dict) or not isinstance(structure.get("name"), str):
-        return "config.structure.name is missing"
-    for key in ("experiment", "sweep"):
-        if not isinstance(summary.get(key), str | None):
-            return f"{key} is {summary[key]!r:.40}, expected a string or null"
-    if not all(isinstance(value, str) for value in summary["versions"].values()):
-        return "versions must all be strings"
-    return _metrics_problem(summary["metrics"])
-
-
-def _metrics_problem(metrics: dict[str, Any]) -> str | None:
-    """What is wrong with the final metrics (names and values), or ``None``."""
-    for name, value in metrics.items():
-        lower = name.lower()
-        if not name or lower in FIXED_COLUMNS or lower.startswith((PARAM, VERSION)):
-            return f"metric name {name!r} is reserved for another column"
-        if isinstance(value, bool) or not isinstance(value, int | float | None):
-            return f"metric {name} is {value!r:.40}, expected a number or null"
-    if len({name.lower() for name in metrics}) < len(metrics):
-        return "two metric names differ only in case"
-    return None
-
-
-def _read_summary(run_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """The run's summary, or the problem that makes it unusable."""
-    path = run_dir / SUMMARY
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        return None, f"{path}: cannot read ({error.strerror})"
-    except UnicodeDecodeError:
-        return None, f"{path}: not UTF-8 text"
-    except json.JSONDecodeError as error:
-        return None, f"{path}: not valid JSON ({error.msg} at line {error.lineno})"
-    problem = _summary_problem(summary)
-    return (None, f"{path}: {problem}") if problem else (summary, None)
-
-
 def _raise_problems(problems: list[str]) -> None:
     """One :class:`StoreError` naming the first problem and counting the others."""
     if problems:
@@ -207,7 +153,7 @@ def _read_runs(
         finished, not_yet = _find_runs(folder)
         unfinished += not_yet
         for run_dir in finished:
-            summary, problem = _read_summary(run_dir)
+            summary, problem = read_summary(run_dir)
             if problem:
                 problems.append(problem)
                 continue
@@ -324,8 +270,9 @@ def _quote(name: str) -> str:
 
 
 def _writable(db: Path | str) -> Path:
-    """The absolute database path, its folder created; StoreError if it cannot be written."""
-    db = Path(db).expanduser().absolute()
+    """The database path (see :func:`user_path`), its folder created; StoreError if it
+    cannot be written or is not a cogov database."""
+    db = user_path(db)
     if db.is_dir():
         raise StoreError(f"cannot use {db} as the database: it is a directory")
     try:
@@ -336,14 +283,15 @@ def _writable(db: Path | str) -> Path:
         ) from None
     if not os.access(db if db.exists() else db.parent, os.W_OK):
         raise StoreError(f"cannot write the database {db}: read-only location")
+    _check_duckdb_file(db)
     return db
 
 
 def check_writable(db: Path | str) -> None:
-    """StoreError (one line) unless ``db`` can be written: it must not be a folder, and its
-    nearest existing folder must accept a new file (probed with a temporary file, removed at
-    once). Nothing else is created."""
-    path = Path(db).expanduser().absolute()
+    """StoreError (one line) unless ``db`` can be written: it must not be a folder nor a
+    file other than a DuckDB database, and its nearest existing folder must accept a new
+    file (probed with a temporary file, removed at once). Nothing else is created."""
+    path = user_path(db)
     if path.is_dir():
         raise StoreError(f"cannot use {path} as the database: it is a directory")
     existing = next(p for p in path.parents if p.exists())
@@ -351,6 +299,7 @@ def check_writable(db: Path | str) -> None:
         raise StoreError(f"cannot write the database {path}: {existing} is not a folder")
     if path.exists() and not os.access(path, os.W_OK):
         raise StoreError(f"cannot write the database {path}: the file is read-only")
+    _check_duckdb_file(path)
     try:
         with tempfile.TemporaryFile(dir=existing):
             pass
@@ -358,6 +307,60 @@ def check_writable(db: Path | str) -> None:
         raise StoreError(
             f"cannot write the database {path}: {existing}: {error.strerror}"
         ) from None
+
+
+def _check_duckdb_file(db: Path) -> None:
+    """StoreError unless ``db`` is missing or starts like a DuckDB database (so that DuckDB
+    is never asked to open, or fetch an extension for, a SQLite or other file)."""
+    if not db.is_file():
+        return
+    with open(db, "rb") as file:
+        header = file.read(len(SQLITE_MAGIC))
+    if header[8:12] != DUCKDB_MAGIC:
+        kind = " (it is a SQLite database)" if header.startswith(SQLITE_MAGIC) else ""
+        raise StoreError(
+            f"{db} is not a valid DuckDB database{kind}; choose another file for the results"
+        )
+
+
+def _check_cogov_tables(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    """StoreError unless the tables ``runs`` and ``timeseries``, where they exist, have
+    the columns cogov gives them."""
+    for table, needed in (("runs", FIXED_COLUMNS), ("timeseries", ("run_id", "step"))):
+        if not _has_table(con, table):
+            continue
+        missing = [name for name in needed if name not in _column_types(con, table)]
+        if missing:
+            raise StoreError(
+                f"{db} is not a cogov results database (its table {table} has no column "
+                f"{', '.join(missing)}); choose another file for the results"
+            )
+
+
+class _Busy(Exception):
+    """What we wait for is held by another process; ``str()`` says by whom."""
+
+
+def _patiently[T](attempt: Callable[[], T], action: str, timeout: float) -> T:
+    """``attempt()`` again every RETRY_PAUSE seconds while it raises :class:`_Busy`: after
+    NOTICE_AFTER seconds say once on stderr what ``action`` waits for; after ``timeout``
+    seconds give up with a StoreError."""
+    start = time.monotonic()
+    told = False
+    while True:
+        try:
+            return attempt()
+        except _Busy as busy:
+            waited = time.monotonic() - start
+            if waited > timeout:
+                raise StoreError(
+                    f"cannot {action}: {busy}; gave up after {timeout:g} s, try again when "
+                    "it is free"
+                ) from None
+            if waited > NOTICE_AFTER and not told:
+                print(f"cogov: waiting up to {timeout:g} s to {action}: {busy}", file=sys.stderr)
+                told = True
+        time.sleep(RETRY_PAUSE)
 
 
 @contextmanager
@@ -370,39 +373,63 @@ def _writer_lock(db: Path) -> Iterator[None]:
         raise StoreError(
             f"cannot write the database {db}: cannot create {lock} ({error.strerror})"
         ) from None
+
+    def take() -> None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _Busy(f"it is being written by another cogov process (it holds {lock})") from None
+
     with handle:
-        deadline = time.monotonic() + LOCK_TIMEOUT
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StoreError(
-                        f"{db} is being written by another cogov-collect "
-                        f"(waited {LOCK_TIMEOUT:g} s for {lock}); try again when it finishes"
-                    ) from None
-                time.sleep(RETRY_PAUSE)
+        _patiently(take, f"write {db}", LOCK_TIMEOUT)
         yield
 
 
 def _open_db(db: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection, retrying for ``timeout`` seconds while another process holds a
     conflicting lock on the file."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def open_it() -> duckdb.DuckDBPyConnection:
         try:
             return duckdb.connect(str(db), read_only=read_only)
         except duckdb.Error as error:
             if "lock" not in str(error).lower():
                 raise StoreError(f"cannot open {db}: {_first_line(error)}") from None
-            if time.monotonic() > deadline:
-                action = "read" if read_only else "write"
-                raise StoreError(
-                    f"cannot {action} {db}: another process has it open "
-                    f"(waited {timeout:g} s); try again when it finishes"
-                ) from None
-        time.sleep(RETRY_PAUSE)
+            holder = re.search(r"held in (.+) \(PID (\d+)\)", str(error))
+            who = f"process {holder[2]} ({Path(holder[1]).name})" if holder else "another process"
+            raise _Busy(
+                f"{who} has it open"
+                + ("" if read_only else " (even a read-only connection blocks writers)")
+            ) from None
+
+    return _patiently(open_it, f"{'read' if read_only else 'write'} {db}", timeout)
+
+
+def _create(db: Path) -> None:
+    """Create the database with its tables unless it exists, atomically: built under a
+    temporary name, then linked into place, so nobody ever sees a database without tables."""
+    temp = db.with_name(f".{db.name}.{os.getpid()}.new")
+    leftovers = (temp, temp.with_name(temp.name + ".wal"))
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    try:
+        with duckdb.connect(str(temp)) as con:
+            _create_tables(con)
+        os.link(temp, db)
+    except FileExistsError:
+        pass  # another writer created it first
+    finally:
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables ``runs`` and ``timeseries`` unless they exist."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in FIXED_COLUMNS.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS timeseries (run_id VARCHAR NOT NULL, step BIGINT NOT NULL)"
+    )
 
 
 def connect(
@@ -410,33 +437,42 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """A connection to the results store (use it in a ``with`` block). Read-only by
     default, waiting up to READ_TIMEOUT seconds while a writer has the file; a read-write
-    connection creates the database and its tables. Writers should call :func:`collect`."""
+    connection creates the database and its tables, waiting up to LOCK_TIMEOUT seconds for
+    other processes to close it. Writers should call :func:`collect`. ``db`` may start with
+    ``~``; a file that is not a cogov database is a StoreError."""
     if read_only:
-        db = Path(db)
+        db = user_path(db)
         if not db.is_file():
             raise StoreError(f"no results database at {db}; collect runs with cogov-collect")
-        return _open_db(db, True, READ_TIMEOUT if timeout is None else timeout)
-    con = _open_db(_writable(db), False, LOCK_TIMEOUT if timeout is None else timeout)
-    columns = ", ".join(f"{name} {kind}" for name, kind in FIXED_COLUMNS.items())
-    con.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS timeseries (run_id VARCHAR NOT NULL, step BIGINT NOT NULL)"
-    )
+        _check_duckdb_file(db)
+        con = _open_db(db, True, READ_TIMEOUT if timeout is None else timeout)
+    else:
+        db = _writable(db)
+        if not db.exists():
+            _create(db)
+        con = _open_db(db, False, LOCK_TIMEOUT if timeout is None else timeout)
+    try:
+        _check_cogov_tables(con, db)
+    except StoreError:
+        con.close()
+        raise
+    if not read_only:
+        _create_tables(con)  # a database made by DuckDB itself has none
     return con
 
 
-def _has_runs_table(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the database has its ``runs`` table yet."""
-    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'runs'")
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the database has the table (a database made by DuckDB itself may have none)."""
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table])
     return found.fetchone()[0] > 0
 
 
 def completed_runs(db: Path | str = DEFAULT_DB) -> set[tuple[str, int]]:
     """``(config_hash, seed)`` of every stored run; empty if the database does not exist."""
-    if not Path(db).exists():
+    if not user_path(db).exists():
         return set()
     with connect(db) as con:
-        if not _has_runs_table(con):
+        if not _has_table(con, "runs"):
             return set()
         return set(con.execute("SELECT config_hash, seed FROM runs").fetchall())
 
@@ -446,7 +482,7 @@ def runs_frame(db: Path | str = DEFAULT_DB, **filters: Any) -> pd.DataFrame:
     columns: ``runs_frame(db, structure="sanshe", residents__synergy=[3.5, 4.5])`` (``__``
     for dots, ``param.`` implied, a list matches any of its values, None matches NULL)."""
     with connect(db) as con:
-        if not _has_runs_table(con):
+        if not _has_table(con, "runs"):
             raise StoreError(f"{db} holds no runs yet")
         columns = [row[0] for row in con.execute("DESCRIBE runs").fetchall()]
         conditions, values = [], []
@@ -473,6 +509,41 @@ def _filter_column(key: str, columns: list[str]) -> str:
         if candidate.lower() in by_lower:
             return by_lower[candidate.lower()]
     raise StoreError(f"no column {key!r} in runs; columns: {', '.join(columns)}")
+
+
+def _planned(specs: Sequence[PlannedRun], *, points: bool) -> pd.DataFrame:
+    """The planned runs as a frame: run_id, structure (or each point's values), plan order."""
+    columns: dict[str, list[Any]] = {"run_id": [s.run_id for s in specs]}
+    if points:
+        columns |= {k: [dict(s.point)[k] for s in specs] for k, _ in specs[0].point}
+    else:
+        columns["structure"] = [s.structure for s in specs]
+    return pd.DataFrame(columns | {"plan_order": range(len(specs))})
+
+
+def results_frame(specs: Sequence[PlannedRun], db: Path | str = DEFAULT_DB) -> pd.DataFrame:
+    """The stored ``runs`` rows of the planned runs, in plan order, each preceded by the
+    values of its point (one column per experiment key); runs not stored are left out."""
+    with connect(db) as con:
+        con.register("planned", _planned(specs, points=True))
+        return con.execute(
+            "SELECT planned.* EXCLUDE (plan_order), runs.* EXCLUDE (run_id) "
+            "FROM planned JOIN runs USING (run_id) ORDER BY plan_order"
+        ).df()
+
+
+def timeseries_frame(
+    specs: Sequence[PlannedRun], db: Path | str, metrics: list[str]
+) -> pd.DataFrame:
+    """The stored time series of the planned runs: run_id, structure, step and ``metrics``,
+    by run (in plan order) and step."""
+    columns = ", ".join(f"timeseries.{_quote(m)}" for m in metrics)
+    with connect(db) as con:
+        con.register("planned", _planned(specs, points=False))
+        return con.execute(
+            f"SELECT planned.run_id, planned.structure, step, {columns} "
+            "FROM planned JOIN timeseries USING (run_id) ORDER BY plan_order, step"
+        ).df()
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -644,6 +715,11 @@ def collect(
     label the runs (default: the summary's, else for sweep the collected folder's name).
     """
     start = time.perf_counter()
+    if batch_size < 1:
+        raise StoreError(
+            f"batch size {batch_size} is not allowed; expected a positive number of runs "
+            "per transaction (--batch-size)"
+        )
     runs, unfinished = _read_runs(_as_paths(folder), sweep, experiment)
     db = _writable(db)
     with _writer_lock(db):
@@ -660,6 +736,29 @@ def collect(
         unfinished=unfinished,
         seconds=time.perf_counter() - start,
     )
+
+
+def claim_runs(db: Path | str, run_ids: Sequence[str], experiment: str) -> int:
+    """Label with ``experiment`` those of the stored runs ``run_ids`` that have no
+    experiment yet (runs collected by hand before the experiment planned them); return how
+    many. Nothing is written when there are none."""
+    if not user_path(db).exists():
+        return 0
+    planned = pa.table({"run_id": pa.array(run_ids, pa.string())})
+    unlabelled = "experiment IS NULL AND run_id IN (SELECT run_id FROM planned)"
+    with connect(db) as con:
+        con.register("planned", planned)
+        found = (
+            _has_table(con, "runs")
+            and con.execute(f"SELECT count(*) FROM runs WHERE {unlabelled}").fetchone()[0]
+        )
+    if not found:
+        return 0
+    db = _writable(db)
+    with _writer_lock(db), connect(db, read_only=False) as con:
+        con.register("planned", planned)
+        update = f"UPDATE runs SET experiment = ? WHERE {unlabelled}"
+        return con.execute(update, [experiment]).fetchone()[0]
 
 
 def write_table(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import itertools
 import logging
+import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
-from scipy import stats
 
-from model.config import config_hash, load_config, validate
+from experiments.files import user_path
+from experiments.records import SUMMARY, run_id_of
+from experiments.workers import available_cores
+from model.config import CONFIG_DIR, KeyRole, config_hash, key_role, load_config, validate
 from model.errors import ConfigError, user_errors
 from model.schema import Method
 
@@ -46,7 +48,7 @@ class RunSpec:
 
     @property
     def run_id(self) -> str:
-        return f"{self.config_hash}-{self.seed}"
+        return run_id_of(self.config_hash, self.seed)
 
 
 def _points(experiment_config: DictConfig, seed: int) -> list[dict[str, Any]]:
@@ -106,18 +108,10 @@ def _salib_sample(method: Method, problem: dict, samples: int, seed: int) -> np.
     return morris.sample(problem, samples, seed=seed)
 
 
-NOT_RUN_KEYS = ("experiment", "results", "lang", "hydra", "structure", "seed")
-"""Keys of a command line that do not shape an experiment's runs: the experiment's own axes
-(structure, seed) and how results are organised and shown."""
-
-
 def run_overrides(overrides: Iterable[str]) -> list[str]:
-    """The overrides that apply to every run of an experiment (e.g. world.width=50)."""
-    return [
-        o
-        for o in overrides
-        if o.lstrip("+~").split("=")[0].split(".")[0].split("/")[0] not in NOT_RUN_KEYS
-    ]
+    """The overrides that apply to every run of an experiment (model keys such as
+    world.width=50; not the experiment's axes, structure and seed, nor presentation keys)."""
+    return [o for o in overrides if key_role(o) is KeyRole.model]
 
 
 def command_line_overrides() -> list[str]:
@@ -127,19 +121,141 @@ def command_line_overrides() -> list[str]:
     return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
 
 
-def plan(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> list[RunSpec]:
-    """Every run the experiment asks for, in a fixed order."""
+MAX_RUNS = 10_000
+"""Most runs one experiment may plan (each planned run holds its config, about 0.1 MB)."""
+
+TINY_RUN = {
+    "steps": 1,
+    "metrics.burn_in": 0,
+    "world.width": 3,
+    "world.height": 3,
+    "world.community_households": 9,
+    "world.grid_unit_households": 9,
+}
+"""What turns a run into a one-day run on 3 x 3 households (one community, one grid unit),
+to read off its metric names."""
+
+SIZE_KEYS = {
+    Method.sobol: "experiment.samples",
+    Method.morris: "experiment.samples",
+    Method.lhs: "experiment.samples",
+    Method.abc: "experiment.draws",
+    Method.posterior: "experiment.draws",
+}
+"""The key that sets an experiment's number of points, by method (a grid's is its lists)."""
+
+_recorded: dict[str, frozenset[str]] = {}  # final metric names by the tiny run's config hash
+
+
+def check_experiment(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> None:
+    """Check the experiment before anything runs: its structures, grid values and lever
+    ranges, its size (at most MAX_RUNS runs) and its outputs (final metrics that every
+    structure's runs record). Raises :class:`ConfigError` naming the key on a problem."""
     experiment = cfg.experiment
-    if (
-        Method(experiment.method) in (Method.sobol, Method.morris)
-        and len(experiment.structures) != 1
-    ):
+    method = Method(experiment.method)
+    if method is Method.prim:
+        return  # no runs: it analyses another experiment's (experiments.pipeline checks it)
+    structures = list(experiment.structures)
+    if not structures:
+        raise ConfigError(
+            "experiment.structures",
+            f"experiment.structures is empty; expected one or more of: {_structure_names()}",
+        )
+    if method in (Method.sobol, Method.morris) and len(structures) != 1:
         raise ConfigError(
             "experiment.structures",
             "a sobol or morris experiment needs exactly "
-            f"one structure (experiment.structures={list(experiment.structures)})",
+            f"one structure (experiment.structures={structures})",
         )
-    base = [*experiment.overrides, *run_overrides(extra_overrides)]
+    points = _check_points(experiment, method)
+    runs = len(structures) * points * experiment.seeds
+    if runs > MAX_RUNS:
+        key = SIZE_KEYS.get(method, "experiment.seeds")
+        raise ConfigError(
+            key,
+            f"{key}={OmegaConf.select(cfg, key)} asks for {runs:,} runs "
+            f"({_count(len(structures), 'structure')} x {_count(points, 'point')} x "
+            f"{_count(experiment.seeds, 'seed')}); at most {MAX_RUNS:,} runs per experiment",
+        )
+    outputs = list(experiment.outputs)
+    if not outputs:
+        raise ConfigError("experiment.outputs", "experiment.outputs is empty; name a metric")
+    base = _base_overrides(experiment, extra_overrides)
+    for structure in structures:
+        recorded = _recorded_metrics(load_config(*base, f"structure={structure}"))
+        unknown = [name for name in outputs if name not in recorded]
+        if unknown:
+            raise ConfigError(
+                "experiment.outputs",
+                f"experiment.outputs: {', '.join(unknown)} is not a metric that runs of "
+                f"structure {structure} record; expected some of: {', '.join(sorted(recorded))}",
+            )
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 seed``, ``2 seeds``, ``1,000 points``."""
+    return f"{number:,} {noun}{'s' * (number != 1)}"
+
+
+def _structure_names() -> str:
+    return ", ".join(sorted(p.stem for p in (CONFIG_DIR / "structure").glob("*.yaml")))
+
+
+def _check_points(experiment: DictConfig, method: Method) -> int:
+    """The number of parameter points, after checking the grid's values, the levers or the
+    number of posterior draws."""
+    if method in (Method.abc, Method.posterior):
+        if experiment.draws is None:
+            raise ConfigError(
+                "experiment.draws",
+                f"a {method.value} experiment needs experiment.draws (parameter sets drawn "
+                "from the posterior), a positive integer",
+            )
+        return experiment.draws
+    if method is Method.grid:
+        grid = OmegaConf.to_container(experiment.grid)
+        for key, values in grid.items():
+            if not values:
+                raise ConfigError(
+                    f"experiment.grid.{key}",
+                    f"experiment.grid.{key} has no values; give one or more",
+                )
+        return math.prod(len(values) for values in grid.values())
+    levers = salib_problem(experiment)["num_vars"]
+    if not levers:
+        raise ConfigError(
+            "experiment.levers",
+            f"a {method.value} experiment needs experiment.levers (key: [low, high])",
+        )
+    per_sample = {Method.sobol: levers + 2, Method.morris: levers + 1}
+    return experiment.samples * per_sample.get(method, 1)
+
+
+def _recorded_metrics(config: DictConfig) -> frozenset[str]:
+    """The final metrics that runs of ``config`` record, read off a one-day run on a tiny
+    world (the names depend on the structure, not on the world's size)."""
+    from experiments.run import final_metrics, simulate
+
+    tiny = copy.deepcopy(config)
+    for key, value in TINY_RUN.items():
+        OmegaConf.update(tiny, key, value)
+    validate(tiny)
+    digest = config_hash(tiny)
+    if digest not in _recorded:
+        _recorded[digest] = frozenset(final_metrics(simulate(tiny)))
+    return _recorded[digest]
+
+
+def _base_overrides(experiment: DictConfig, extra_overrides: Iterable[str]) -> list[str]:
+    """The overrides of every run: the experiment's own, then the command line's model keys."""
+    return [*experiment.overrides, *run_overrides(extra_overrides)]
+
+
+def plan(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> list[RunSpec]:
+    """Every run the experiment asks for, in a fixed order, after :func:`check_experiment`."""
+    check_experiment(cfg, extra_overrides)
+    experiment = cfg.experiment
+    base = _base_overrides(experiment, extra_overrides)
     points = _points(cfg, seed=0)
     specs = []
     for structure in experiment.structures:
@@ -184,6 +300,7 @@ def _execute(specs: list[RunSpec], runs_dir: Path, workers: int) -> Iterator[Pat
     Workers are forked from this process, which has already imported the model, so they start
     at once (a fresh interpreter per worker would spend seconds importing Mesa and numba).
     Every run is seeded by its own config, so the order in which workers finish is irrelevant.
+    Each worker exits when this process dies (:func:`experiments.workers.exit_with_parent`).
     """
     if workers == 1 or len(specs) <= 1:
         for spec in specs:
@@ -193,9 +310,14 @@ def _execute(specs: list[RunSpec], runs_dir: Path, workers: int) -> Iterator[Pat
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     import experiments.run  # noqa: F401  (imported before forking, inherited by the workers)
+    from experiments.workers import exit_with_parent
 
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=exit_with_parent,  # a killed experiment leaves no worker behind
+        initargs=(os.getpid(),),
+    ) as pool:
         futures = [pool.submit(_run_one, s.config, str(runs_dir / s.run_id)) for s in specs]
         try:
             for future in as_completed(futures):
@@ -211,26 +333,25 @@ def run_experiment(
     """Run what is missing of ``cfg.experiment`` and store it; return the full plan."""
     from tqdm import tqdm
 
-    from experiments.store import collect, completed_runs
+    from experiments.store import claim_runs, collect, completed_runs
 
     experiment, results = cfg.experiment, cfg.results
     specs = plan(cfg, extra_overrides)
-    db, runs_dir = Path(results.db), Path(results.runs_dir)
-    finished = [
-        runs_dir / s.run_id for s in specs if (runs_dir / s.run_id / "summary.json").exists()
-    ]
+    db, runs_dir = results.db, user_path(results.runs_dir)
+    finished = [runs_dir / s.run_id for s in specs if (runs_dir / s.run_id / SUMMARY).exists()]
     if finished:  # finished before an interruption but not yet stored
         collect(finished, db, sweep=experiment.name, experiment=experiment.name)
+    claim_runs(db, [s.run_id for s in specs], experiment.name)  # e.g. collected by hand
     done = completed_runs(db)
     todo = [s for s in specs if (s.config_hash, s.seed) not in done]
-    workers = min(experiment.workers, max(1, len(todo)))
+    workers, workers_text = _worker_count(experiment.workers, len(todo))
     print(
         f"{experiment.name}: {len(specs)} runs, {len(specs) - len(todo)} already stored, "
-        f"{len(todo)} to run" + (f" on {workers} worker{'s' * (workers > 1)}" if todo else "")
+        f"{len(todo)} to run" + (f" on {workers_text}" if todo else "")
     )
     pending: list[Path] = []
     bar = tqdm(total=len(todo), desc=experiment.name, unit="run", disable=not progress or not todo)
-    for run_dir in _execute(todo, runs_dir, experiment.workers):
+    for run_dir in _execute(todo, runs_dir, workers):
         pending.append(run_dir)
         bar.update()
         if len(pending) >= COLLECT_EVERY:
@@ -242,79 +363,17 @@ def run_experiment(
     return specs
 
 
-def results_frame(specs: list[RunSpec], db: Path | str) -> pd.DataFrame:
-    """The stored ``runs`` rows of the planned runs (one per spec), with the point columns."""
-    from experiments.store import connect
-
-    ids = pd.DataFrame(
-        {
-            "run_id": [s.run_id for s in specs],
-            **{k: [dict(s.point)[k] for s in specs] for k, _ in specs[0].point},
-        }
-    )
-    with connect(db) as con:
-        con.register("planned", ids)
-        frame = con.execute(
-            "SELECT planned.*, runs.* EXCLUDE (run_id) FROM planned JOIN runs USING (run_id)"
-        ).df()
-    return frame
-
-
-def timeseries_frame(specs: list[RunSpec], db: Path | str, metrics: list[str]) -> pd.DataFrame:
-    """Stored time series of the planned runs: run_id, structure, step and ``metrics``."""
-    from experiments.store import connect
-
-    ids = pd.DataFrame(
-        {"run_id": [s.run_id for s in specs], "structure": [s.structure for s in specs]}
-    )
-    columns = ", ".join(f'timeseries."{m}"' for m in metrics)
-    with connect(db) as con:
-        con.register("planned", ids)
-        return con.execute(
-            f"SELECT planned.run_id, planned.structure, step, {columns} "
-            "FROM planned JOIN timeseries USING (run_id) ORDER BY run_id, step"
-        ).df()
-
-
-def confidence_table(frame: pd.DataFrame, by: str, outputs: list[str]) -> pd.DataFrame:
-    """Mean and 95% confidence interval (Student t over seeds) of each output per group."""
-    rows = []
-    for group, part in frame.groupby(by, sort=False):
-        row: dict[str, Any] = {by: group, "runs": len(part)}
-        for output in outputs:
-            values = part[output].dropna().to_numpy(dtype=float)
-            mean = values.mean() if len(values) else np.nan
-            half = (
-                stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-                if len(values) > 1
-                else np.nan
-            )
-            row[output], row[f"{output}_ci"] = mean, half
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def format_table(table: pd.DataFrame, by: str, outputs: list[str], lang: str = "en") -> str:
-    """The confidence table as aligned text: ``mean ± half-width`` per cell."""
-    from experiments.labels import label
-
-    header = [label(by, lang), *(label(o, lang) for o in outputs)]
-    lines = [
-        [
-            str(label(str(row[by]), lang)),
-            *(
-                f"{row[o]:.3g} ± {row[f'{o}_ci']:.2g}"
-                if np.isfinite(row[f"{o}_ci"])
-                else f"{row[o]:.3g}"
-                for o in outputs
-            ),
-        ]
-        for _, row in table.iterrows()
-    ]
-    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-    text = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    text += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in lines]
-    return "\n".join(text)
+def _worker_count(asked: int, runs: int) -> tuple[int, str]:
+    """How many workers run ``runs`` runs when ``experiment.workers=asked``: at most one per
+    run and one per core; and the words for it (``2 workers (...)``, saying why if fewer)."""
+    cores = available_cores()
+    workers = min(asked, runs, cores)
+    text = _count(workers, "worker")
+    if workers == cores < asked:
+        text += f" (experiment.workers={asked}, but {cores} cores here)"
+    elif workers < asked:
+        text += " (one per run)"
+    return workers, text
 
 
 def bench_workers(seeds: int = 10) -> None:

@@ -32,9 +32,34 @@ SCHEMA_NAME = "cogov_schema"
 ISSUE_KINDS = ("emergency", "utility", "general", "complex", "service")
 """The kinds of issue (``issues.<kind>``), each with a share, a deadline and its work."""
 
-NOT_MODEL_KEYS = ("seed", "experiment", "results", "lang")
-"""Top-level keys that do not enter the config hash: the seed (recorded separately) and the
-keys that say how runs are organised and shown, not what is simulated."""
+
+class KeyRole(enum.Enum):
+    """What a top-level config key is to a run."""
+
+    model = "model"  # what is simulated: world, residents, ..., engine, steps
+    axis = "axis"  # what an experiment varies from run to run: structure, seed
+    presentation = "presentation"  # how runs are organised and shown: experiment, results, ...
+
+
+_KEY_ROLES = {
+    "structure": KeyRole.axis,
+    "seed": KeyRole.axis,
+    "experiment": KeyRole.presentation,
+    "results": KeyRole.presentation,
+    "lang": KeyRole.presentation,
+    "hydra": KeyRole.presentation,
+}
+
+
+def top_level_key(key: str) -> str:
+    """The top-level name of a key, group or override: ``world`` for ``world.width=50``,
+    ``hydra`` for ``+hydra/launcher=joblib``."""
+    return key.lstrip("+~").split("=")[0].split(".")[0].split("/")[0]
+
+
+def key_role(key: str) -> KeyRole:
+    """The role of a key, group or override, by its top-level name (see :class:`KeyRole`)."""
+    return _KEY_ROLES.get(top_level_key(key), KeyRole.model)
 
 
 def _leaf_keys(node: DictConfig, prefix: str = "") -> Iterator[str]:
@@ -192,7 +217,10 @@ def to_plain(cfg: DictConfig) -> dict[str, Any]:
 
 
 def config_hash(cfg: DictConfig) -> str:
-    """A stable 16-hex-digit hash of everything that defines a run except the seed."""
-    plain = {k: v for k, v in to_plain(cfg).items() if k not in NOT_MODEL_KEYS}
+    """A stable 16-hex-digit hash of everything that defines a run except the seed: the model
+    keys and the structure."""
+    plain = {
+        k: v for k, v in to_plain(cfg).items() if key_role(k) is KeyRole.model or k == "structure"
+    }
     text = json.dumps(plain, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -16,7 +16,8 @@ from omegaconf import open_dict
 from experiments import sweep
 from experiments.cli import _is_main_job
 from experiments.store import connect
-from experiments.sweep import confidence_table, plan, run_experiment
+from experiments.sweep import plan, run_experiment
+from experiments.tables import confidence_table
 from model import ConfigError, load_config
 from tests.conftest import days, world
 
@@ -244,6 +245,42 @@ def test_two_sweeps_started_together_get_their_own_directories(tmp_path):
         (["results.db=/proc/cogov.duckdb"], "cannot write the database /proc/cogov.duckdb"),
         (["experiment=devolution", "experiment.workers=0"], "experiment.workers=0"),
         (["lang=fr"], "lang='fr' is not allowed; expected one of: en, zh"),
+        (
+            [
+                "experiment=compare_structures",
+                *TINY,
+                "experiment.structures=[grid]",
+                "experiment.outputs=[nonexistent]",
+            ],
+            "experiment.outputs: nonexistent is not a metric that runs of structure grid "
+            "record; expected some of: ",
+        ),
+        (
+            ["experiment=compare_structures", "experiment.structures=[]"],
+            "experiment.structures is empty; expected one or more of: ",
+        ),
+        (
+            ["experiment=sensitivity", "experiment.levers={government.budget:[5,3]}"],
+            "experiment.levers.government.budget=[5.0, 3.0] is not allowed; expected [low, "
+            "high] with low < high",
+        ),
+        (
+            ["experiment=sensitivity", "experiment.samples=100000000"],
+            "experiment.samples=100000000 asks for 1,600,000,000 runs",
+        ),
+        (
+            ["experiment=devolution", "experiment.grid={government.devolution.authority:[]}"],
+            "experiment.grid.government.devolution.authority has no values",
+        ),
+        (
+            ["experiment=validate_reform", "experiment.draws=null"],
+            "a posterior experiment needs experiment.draws",
+        ),
+        (
+            ["experiment=validate_reform", "experiment.draws=100000"],
+            "experiment.draws=100000 asks for 200,000 runs (2 structures x 100,000 points x 1 "
+            "seed)",
+        ),
     ],
 )
 def test_bad_experiment_input_is_one_line_and_writes_nothing(args, message, cogov_fails, tmp_cwd):
@@ -251,6 +288,43 @@ def test_bad_experiment_input_is_one_line_and_writes_nothing(args, message, cogo
     assert code == 2
     assert len(lines) == 1 and message in lines[0]
     assert not any(tmp_cwd.iterdir())
+
+
+def test_workers_are_capped_at_the_runs_and_the_cores(tmp_path, monkeypatch, capsys):
+    cfg = tiny_experiment(
+        tmp_path,
+        "compare_structures",
+        "experiment.structures=[grid,sanshe]",
+        "experiment.workers=30",
+    )
+    used = []
+    monkeypatch.setattr(
+        sweep, "_execute", lambda todo, runs_dir, workers: used.append(workers) or []
+    )
+    for cores, shown in [
+        (2, "4 to run on 2 workers (experiment.workers=30, but 2 cores here)"),
+        (64, "4 to run on 4 workers (one per run)"),
+    ]:
+        monkeypatch.setattr(sweep, "available_cores", lambda cores=cores: cores)
+        run_experiment(cfg, progress=False)
+        assert shown in capsys.readouterr().out
+    assert used == [2, 4]
+
+
+def test_an_experiment_labels_its_runs_that_were_collected_by_hand(tmp_path):
+    from experiments.store import collect
+
+    cfg = tiny_experiment(tmp_path, "compare_structures", "experiment.structures=[grid,sanshe]")
+    run_experiment(cfg, progress=False)
+    by_hand = tmp_path / "by-hand.duckdb"
+    collect(tmp_path / "runs", by_hand)
+    with connect(by_hand) as con:
+        assert con.execute("SELECT count(*) FROM runs WHERE experiment IS NULL").fetchone() == (4,)
+    cfg.results.db = str(by_hand)
+    run_experiment(cfg, progress=False)
+    query = "SELECT count(*) FROM runs WHERE experiment = 'compare_structures'"
+    with connect(by_hand) as con:
+        assert con.execute(query).fetchone() == (4,)
 
 
 def test_a_launcher_without_its_plugin_says_how_to_install_it(cogov_fails, tmp_cwd):

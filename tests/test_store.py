@@ -7,13 +7,16 @@ import json
 import math
 import os
 import random
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -329,6 +332,14 @@ def rewrite_series(run_dir: Path, **columns) -> None:
     pq.write_table(pa.table(columns), run_dir / "timeseries.parquet")
 
 
+def nested(depth: int) -> list:
+    """A list nested ``depth`` levels deep."""
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
 def truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
@@ -368,6 +379,26 @@ BREAKERS = {
         "summary.json",
         "config.structure.name",
         lambda d: edit_summary(d, config={"world": {"width": 10}}),
+    ),
+    "huge integer": (
+        "summary.json",
+        "an integer of 31 digits is outside the 64-bit range",
+        lambda d: edit_summary(d, metrics={"backlog": 10**30}),
+    ),
+    "integer too long to read": (
+        "summary.json",
+        "holds an integer outside the 64-bit range",
+        lambda d: write(d / "summary.json", '{"seed": ' + "9" * 5000 + "}"),
+    ),
+    "deep nesting": (
+        "summary.json",
+        "nested more than 64 levels deep",
+        lambda d: edit_summary(d, config={"structure": {"name": "x"}, "deep": nested(100)}),
+    ),
+    "nesting too deep to read": (
+        "summary.json",
+        "nested more than 64 levels deep",
+        lambda d: write(d / "summary.json", "[" * 100_000 + "]" * 100_000),
     ),
     "no parquet": ("timeseries.parquet", "missing", lambda d: (d / "timeseries.parquet").unlink()),
     "not parquet": (
@@ -430,10 +461,21 @@ def unwritable_databases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     (tmp_path / "a-folder.duckdb").mkdir()
     write(tmp_path / "a-file", "")
     write(tmp_path / "not-duckdb.duckdb", "hello")
+    sqlite = sqlite3.connect(tmp_path / "sqlite.db")
+    sqlite.execute("CREATE TABLE runs (run_id TEXT)")
+    sqlite.commit()
+    sqlite.close()
+    with duckdb.connect(str(tmp_path / "foreign.duckdb")) as con:
+        con.execute("CREATE TABLE runs (id INTEGER, name VARCHAR)")
     cases = {
         "directory": (tmp_path / "a-folder.duckdb", "it is a directory"),
         "under a file": (tmp_path / "a-file" / "cogov.duckdb", "cannot create the folder"),
         "not duckdb": (tmp_path / "not-duckdb.duckdb", "not a valid DuckDB database"),
+        "sqlite": (tmp_path / "sqlite.db", "not a valid DuckDB database (it is a SQLite database)"),
+        "foreign duckdb": (
+            tmp_path / "foreign.duckdb",
+            "not a cogov results database (its table runs has no column run_id, config_hash",
+        ),
         "system folder": (Path("/proc/cogov.duckdb"), "cannot write the database"),
     }
     if os.geteuid() != 0:  # root may write anywhere
@@ -446,10 +488,59 @@ def unwritable_databases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 def test_a_database_that_cannot_be_written_is_one_clear_error(tmp_path):
     make_run(tmp_path / "runs" / "0")
     for db, problem in unwritable_databases(tmp_path).values():
+        before = db.read_bytes() if db.is_file() else None
         with pytest.raises(StoreError) as error:
             collect(tmp_path / "runs", db)
         assert "\n" not in str(error.value)
         assert str(db) in str(error.value) and problem in str(error.value)
+        assert (db.read_bytes() if db.is_file() else None) == before
+
+
+def test_a_foreign_file_is_refused_by_readers_too(tmp_path):
+    cases = unwritable_databases(tmp_path)
+    for case in ("sqlite", "foreign duckdb"):
+        db, problem = cases[case]
+        with pytest.raises(StoreError, match=re.escape(problem)):
+            runs_frame(db)
+        with pytest.raises(StoreError, match=re.escape(problem)):
+            completed_runs(db)
+
+
+def test_a_database_under_the_home_folder_is_found_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    make_run(tmp_path / "runs" / "0")
+    assert collect(tmp_path / "runs", "~/t.duckdb").added == 1
+    assert (tmp_path / "t.duckdb").is_file() and not Path("~").exists()
+    assert len(completed_runs("~/t.duckdb")) == 1
+    again = collect(tmp_path / "runs", "~/t.duckdb")
+    assert (again.added, again.skipped) == (0, 1)
+
+
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_a_batch_size_below_one_is_one_clear_error(tmp_path, capsys, size):
+    make_run(tmp_path / "runs" / "0")
+    db = tmp_path / "cogov.duckdb"
+    with pytest.raises(SystemExit) as exit_status:
+        store.main([str(tmp_path / "runs"), "--db", str(db), "--batch-size", size])
+    assert exit_status.value.code == 2
+    assert capsys.readouterr().err == (
+        f"cogov-collect: error: batch size {size} is not allowed; expected a positive number "
+        "of runs per transaction (--batch-size)\n"
+    )
+    assert not db.exists()
+
+
+def test_an_experiment_claims_the_stored_runs_that_have_no_experiment(tmp_path):
+    db = tmp_path / "cogov.duckdb"
+    for seed in range(3):
+        make_run(tmp_path / "runs" / str(seed), seed, experiment="other" if seed == 2 else None)
+    collect(tmp_path / "runs", db)
+    ids = runs_frame(db).set_index("seed")["run_id"]
+    assert store.claim_runs(db, [ids[0], ids[2], "not-stored-0"], "mine") == 1
+    assert store.claim_runs(db, list(ids), "mine") == 1
+    assert store.claim_runs(db, list(ids), "mine") == 0
+    labels = runs_frame(db).set_index("seed")["experiment"].to_dict()
+    assert labels == {0: "mine", 1: "mine", 2: "other"}
 
 
 def test_a_missing_folder_is_one_clear_error(tmp_path):
@@ -477,31 +568,74 @@ def test_cli_reports_what_it_did_and_errors_in_one_line(real_runs, tmp_path, cap
 # -- concurrency and crashes ----------------------------------------------------------------
 
 
-def test_a_second_writer_waits_for_the_lock_then_gives_a_clear_error(tmp_path, monkeypatch):
+def test_a_second_writer_waits_for_the_lock_then_gives_a_clear_error(tmp_path, monkeypatch, capsys):
     db = tmp_path / "cogov.duckdb"
     make_run(tmp_path / "runs" / "0")
     monkeypatch.setattr(store, "LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr(store, "NOTICE_AFTER", 0.1)
     with open(tmp_path / "cogov.duckdb.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        with pytest.raises(StoreError, match="being written by another cogov-collect"):
+        with pytest.raises(StoreError, match="being written by another cogov process") as error:
             collect(tmp_path / "runs", db)
+    assert "gave up after 0.3 s" in str(error.value)
+    assert capsys.readouterr().err == (
+        f"cogov: waiting up to 0.3 s to write {db}: it is being written by another cogov "
+        f"process (it holds {db}.lock)\n"
+    )
     assert collect(tmp_path / "runs", db).added == 1
 
 
-def hold_open(db: Path, seconds: float) -> subprocess.Popen:
-    """Another process holding a read-write connection to ``db`` for ``seconds``."""
-    code = f"import duckdb, time; c = duckdb.connect({str(db)!r}); print(1, flush=True); "
-    code += f"time.sleep({seconds})"
+def test_writers_take_turns_on_the_real_file_behind_a_symbolic_link(tmp_path, monkeypatch):
+    make_run(tmp_path / "runs" / "0")
+    real, link = tmp_path / "real.duckdb", tmp_path / "link.duckdb"
+    link.symlink_to(real)
+    monkeypatch.setattr(store, "LOCK_TIMEOUT", 0.3)
+    with open(tmp_path / "real.duckdb.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with pytest.raises(StoreError, match="being written by another cogov process"):
+            collect(tmp_path / "runs", link)
+    assert not real.exists()
+    assert collect(tmp_path / "runs", link).added == 1
+    assert completed_runs(real) == completed_runs(link) != set()
+
+
+def hold_open(db: Path, seconds: float, read_only: bool = False) -> subprocess.Popen:
+    """Another process holding a connection to ``db`` for ``seconds``."""
+    code = f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only={read_only}); "
+    code += f"print(1, flush=True); time.sleep({seconds})"
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     process.stdout.readline()
     return process
+
+
+def test_a_writer_says_which_reader_it_waits_for_then_gives_a_clear_error(
+    eight_runs, tmp_path, monkeypatch, capsys
+):
+    db = tmp_path / "cogov.duckdb"
+    collect(eight_runs[:4], db)
+    monkeypatch.setattr(store, "LOCK_TIMEOUT", 0.5)
+    monkeypatch.setattr(store, "NOTICE_AFTER", 0.1)
+    reader = hold_open(db, 30, read_only=True)
+    try:
+        with pytest.raises(StoreError) as error:
+            collect(eight_runs, db)
+    finally:
+        reader.kill()
+        reader.wait()
+    holder = f"process {reader.pid} ("
+    assert str(error.value).startswith(f"cannot write {db}: {holder}")
+    assert "gave up after 0.5 s" in str(error.value) and "\n" not in str(error.value)
+    notice = capsys.readouterr().err
+    assert notice.startswith(f"cogov: waiting up to 0.5 s to write {db}: {holder}")
+    assert notice.count("\n") == 1
+    assert collect(eight_runs, db).added == 4
 
 
 def test_readers_wait_briefly_while_another_process_writes(eight_runs, tmp_path):
     db = tmp_path / "cogov.duckdb"
     collect(eight_runs[0].parent, db)
     writer = hold_open(db, 5)
-    with pytest.raises(StoreError, match="another process has it open"):
+    with pytest.raises(StoreError, match=f"process {writer.pid} .* has it open"):
         connect(db, timeout=0.2)
     writer.kill()
     writer.wait()
@@ -527,6 +661,18 @@ def test_two_writers_at_once_store_every_run_exactly_once(tmp_path):
     assert assert_whole_runs(db) == 60
 
 
+def test_a_collection_killed_as_its_database_appears_leaves_the_tables(tmp_path):
+    write_synthetic_runs(tmp_path / "runs", 3, steps=5)
+    db = tmp_path / "cogov.duckdb"
+    command = [sys.executable, "-m", "experiments.store", str(tmp_path / "runs"), "--db", str(db)]
+    process = subprocess.Popen(command)
+    while not db.exists() and process.poll() is None:
+        time.sleep(0)  # as soon as the file is there
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert assert_whole_runs(db) in (0, 3)
+
+
 def test_a_killed_collection_leaves_whole_runs_and_collecting_again_completes(tmp_path):
     write_synthetic_runs(tmp_path / "runs", 300, steps=30)
     db, rng, stored = tmp_path / "cogov.duckdb", random.Random(1), []
@@ -535,7 +681,7 @@ def test_a_killed_collection_leaves_whole_runs_and_collecting_again_completes(tm
         size = db.stat().st_size if db.exists() else 0
         process = subprocess.Popen([*command, "--db", str(db), "--batch-size", "10"])
         while (db.stat().st_size if db.exists() else 0) <= size and process.poll() is None:
-            time.sleep(0.002)  # until a batch has been committed and checkpointed
+            time.sleep(0.002)  # until the database appears (with its tables), then grows
         time.sleep(rng.uniform(0, 0.3))
         process.send_signal(signal.SIGKILL)
         process.wait()
