@@ -14,15 +14,10 @@ def runs_of(cfg: DictConfig, extra_overrides: list[str]) -> list[RunSpec]:
     calibration (``abc``) or a stored one (``posterior``, ``lhs`` with a calibration); for
     ``prim``, none: it analyses the stored results of ``experiment.source``."""
     from experiments.calibration import prepare
-    from experiments.robustness import check_questions, stored_design
-    from experiments.sweep import run_experiment
-    from model.config import load_config
+    from experiments.sweep import check_experiment, run_experiment
 
-    experiment = cfg.experiment
-    if Method(experiment.method) is Method.prim:
-        source = load_config(f"experiment={experiment.source}").experiment
-        check_questions(experiment, list(source.structures), set(source.outputs))
-        stored_design(cfg)  # one line if the source experiment's results are not stored
+    if Method(cfg.experiment.method) is Method.prim:
+        check_experiment(cfg)  # its questions, and the stored results it analyses
         return []
     prepare(cfg, extra_overrides)
     return run_experiment(cfg, extra_overrides)

@@ -153,8 +153,13 @@ def check_experiment(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> No
     structure's runs record). Raises :class:`ConfigError` naming the key on a problem."""
     experiment = cfg.experiment
     method = Method(experiment.method)
-    if method is Method.prim:
-        return  # no runs: it analyses another experiment's (experiments.pipeline checks it)
+    if method is Method.prim:  # no runs: its questions, and the results it analyses
+        from experiments.robustness import check_questions, stored_design
+
+        source = load_config(f"experiment={experiment.source}").experiment
+        check_questions(experiment, list(source.structures), set(source.outputs))
+        stored_design(cfg)
+        return
     structures = list(experiment.structures)
     if not structures:
         raise ConfigError(
