@@ -26,7 +26,15 @@ from omegaconf import DictConfig, OmegaConf
 from experiments.files import user_path
 from experiments.records import SUMMARY, run_id_of
 from experiments.workers import available_cores
-from model.config import CONFIG_DIR, KeyRole, config_hash, key_role, load_config, validate
+from model.config import (
+    CONFIG_DIR,
+    KeyRole,
+    as_override,
+    config_hash,
+    key_role,
+    load_config,
+    validate,
+)
 from model.errors import ConfigError, user_errors
 from model.schema import Method
 
@@ -45,6 +53,7 @@ class RunSpec:
     seed: int
     structure: str
     point: tuple[tuple[str, Any], ...]  # the experiment's values for this run, sorted by key
+    overrides: tuple[str, ...] = field(compare=False, default=())  # the command line of the run
 
     @property
     def run_id(self) -> str:
@@ -271,11 +280,20 @@ def plan(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> list[RunSpec]:
                 _set(config, key, value)
             validate(config)
             digest = config_hash(config)
+            command = [*base, f"structure={structure}"]
+            command += [as_override(k, v) for k, v in sorted(point.items())]
             for seed in range(experiment.seeds):
                 run_config = copy.deepcopy(config)
                 run_config.seed = seed
                 specs.append(
-                    RunSpec(run_config, digest, seed, structure, tuple(sorted(point.items())))
+                    RunSpec(
+                        run_config,
+                        digest,
+                        seed,
+                        structure,
+                        tuple(sorted(point.items())),
+                        (*command, f"seed={seed}"),
+                    )
                 )
     return specs
 
@@ -354,6 +372,13 @@ def run_experiment(
         f"{experiment.name}: {len(specs)} runs, {len(specs) - len(todo)} already stored, "
         f"{len(todo)} to run" + (f" on {workers_text}" if todo else "")
     )
+    launcher, launcher_overrides = chosen_launcher()
+    if todo and launcher != "basic":  # the runs go through a Hydra launcher (Slurm, Ray, ...)
+        launch(todo, runs_dir, db, launcher_overrides)
+        finished = [runs_dir / s.run_id for s in todo if (runs_dir / s.run_id / SUMMARY).exists()]
+        collect(finished, db, sweep=experiment.name, experiment=experiment.name)
+        claim_runs(db, [s.run_id for s in todo], experiment.name)  # the sweep stored some
+        return specs
     pending: list[Path] = []
     bar = tqdm(total=len(todo), desc=experiment.name, unit="run", disable=not progress or not todo)
     for run_dir in _execute(todo, runs_dir, workers):
@@ -366,6 +391,53 @@ def run_experiment(
     if pending:
         collect(pending, db, sweep=experiment.name, experiment=experiment.name)
     return specs
+
+
+def chosen_launcher() -> tuple[str, list[str]]:
+    """The Hydra launcher chosen on this command line (``hydra/launcher=NAME``, ``basic``
+    when none) and its overrides (``hydra/launcher=...``, ``hydra.launcher.*=...``)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return "basic", []
+    hydra = HydraConfig.get()
+    overrides = [
+        o for o in hydra.overrides.hydra if o.startswith(("hydra/launcher=", "hydra.launcher."))
+    ]
+    return str(hydra.runtime.choices.get("hydra/launcher", "basic")), overrides
+
+
+def launch(specs: list[RunSpec], runs_dir: Path, db: str, launcher_overrides: list[str]) -> None:
+    """Run ``specs`` as a Hydra multirun with the chosen launcher: a plan file lists each run's
+    command line, the ``cogov_plan`` sweeper hands them to the launcher, and each job writes
+    ``runs_dir/<run_id>`` (hydra_plugins/cogov_plan_sweeper). Blocks until the launcher
+    returns; the caller stores what finished."""
+    import json
+    import subprocess
+    import sys
+    from datetime import datetime
+
+    plans = runs_dir / ".plans"
+    plans.mkdir(parents=True, exist_ok=True)
+    plan_file = plans / f"{datetime.now():%Y%m%d-%H%M%S-%f}.json"
+    plan_file.write_text(
+        json.dumps([{"run_id": s.run_id, "overrides": list(s.overrides)} for s in specs])
+    )
+    print(f"launching {_count(len(specs), 'run')} with {' '.join(launcher_overrides)}")
+    command = [
+        sys.executable,
+        "-m",
+        "experiments.cli",
+        "-m",
+        "hydra/sweeper=cogov_plan",
+        f"hydra.sweeper.plan={plan_file}",
+        f"hydra.sweep.dir={runs_dir}",
+        f"results.db={db}",
+        *launcher_overrides,
+    ]
+    finished = subprocess.run(command, check=False)
+    if finished.returncode != 0:
+        print(f"the launcher stopped with exit code {finished.returncode}; storing what finished")
 
 
 def _worker_count(asked: int, runs: int) -> tuple[int, str]:

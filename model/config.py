@@ -211,6 +211,15 @@ def _check_experiment_selected(overrides: tuple[str, ...]) -> None:
             )
 
 
+def as_override(key: str, value: Any) -> str:
+    """``key=value`` as the command line would write it (lists and booleans included)."""
+    if isinstance(value, bool):
+        return f"{key}={str(value).lower()}"
+    if isinstance(value, list | tuple):
+        return f"{key}=[{','.join(str(v) for v in value)}]"
+    return f"{key}={value}"
+
+
 def to_plain(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config as plain JSON-able Python (enums as their names)."""
     return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[return-value]

@@ -20,7 +20,7 @@ from agents import (
     StreetOffice,
     StreetPartyCommittee,
 )
-from model.config import load_config, validate
+from model.config import as_override, load_config, validate
 from model.engines import ENGINES
 from model.flow import IssueFlow
 from model.issues import QUEUED
@@ -47,15 +47,6 @@ the extra work of offices under accountability pressure."""
 
 FROM_CONFIG = object()
 """Default of ``seed``/``rng``: use the config's seed."""
-
-
-def as_override(key: str, value: Any) -> str:
-    """``key=value`` as the command line would write it (lists and booleans included)."""
-    if isinstance(value, bool):
-        return f"{key}={str(value).lower()}"
-    if isinstance(value, list | tuple):
-        return f"{key}=[{','.join(str(v) for v in value)}]"
-    return f"{key}={value}"
 
 
 def _metric(model: CoGovModel, name: str) -> float:

@@ -70,3 +70,59 @@ def test_same_sweep_gives_the_same_results_on_every_launcher(tmp_path):
                 ).df()
             )
     assert frames[0].equals(frames[1])
+
+
+def experiment(tmp_path, launcher: str, *extra: str) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable,
+        "-m",
+        "experiments.cli",
+        "experiment=compare_structures",
+        "experiment.structures=[grid,sanshe]",
+        "experiment.seeds=2",
+        *TINY,
+        *([f"hydra/launcher={launcher}"] if launcher != "basic" else []),
+        *extra,
+    ]
+    return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+
+
+def stored_runs(tmp_path):
+    with connect(tmp_path / "results" / "cogov.duckdb") as con:
+        return con.execute(
+            "SELECT run_id, experiment, participation_rate, backlog FROM runs ORDER BY run_id"
+        ).df()
+
+
+@pytest.mark.parametrize(
+    "launcher,extra",
+    [
+        ("submitit_local", ["hydra.launcher.timeout_min=10"]),
+        pytest.param(
+            "ray",
+            [],
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("ray") is None,
+                reason="the Ray launcher is optional: uv sync --extra ray",
+            ),
+        ),
+    ],
+)
+def test_an_experiment_sends_its_runs_through_a_launcher(tmp_path, launcher, extra):
+    """The same runs as on local workers, each in results/runs/<run_id>, stored and labelled
+    with the experiment; a second call finds them stored and runs nothing."""
+    (tmp_path / "local").mkdir()
+    (tmp_path / launcher).mkdir()
+    assert experiment(tmp_path / "local", "basic").returncode == 0
+    result = experiment(tmp_path / launcher, launcher, *extra)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "launching 4 runs" in result.stdout
+    via_launcher = stored_runs(tmp_path / launcher)
+    assert via_launcher.equals(stored_runs(tmp_path / "local"))
+    assert (via_launcher["experiment"] == "compare_structures").all()
+    runs = tmp_path / launcher / "results" / "runs"
+    assert sorted(p.parent.name for p in runs.glob("*/summary.json")) == list(
+        via_launcher["run_id"]
+    )
+    again = experiment(tmp_path / launcher, launcher, *extra)
+    assert again.returncode == 0 and "0 to run" in again.stdout
