@@ -9,19 +9,22 @@ run's config.
 from __future__ import annotations
 
 import copy
-import enum
 import functools
 import hashlib
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from model.errors import ConfigError, unknown_key, user_errors
-from model.schema import CogovConfig, Rule, iter_params
+from model.errors import ConfigError, one_of, unknown_key, user_errors
+from model.memory import check_memory
+from model.schema import BOOLEAN, CogovConfig, Rule, iter_params
+
+if TYPE_CHECKING:
+    from hydra.core.override_parser.types import Override
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 """The Hydra config tree shipped with the repository (``configs/``)."""
@@ -32,6 +35,12 @@ SCHEMA_NAME = "cogov_schema"
 NOT_MODEL_KEYS = ("seed", "experiment", "results", "lang")
 """Top-level keys that do not enter the config hash: the seed (recorded separately) and the
 keys that say how runs are organised and shown, not what is simulated."""
+
+
+KEYS = frozenset(key for key, _ in iter_params())
+"""Every parameter of the schema, as a dotted key."""
+BOOLEAN_KEYS = frozenset(key for key, f in iter_params() if f.metadata["rule"] is BOOLEAN)
+"""Switches: only ``true`` or ``false`` (OmegaConf would also take yes, on, 1, 2, ...)."""
 
 
 def _leaf_keys(node: DictConfig, prefix: str = "") -> Iterator[str]:
@@ -57,14 +66,14 @@ def _check_sum(cfg: DictConfig, key: str) -> None:
         raise ConfigError(key, f"{key} shares must sum to 1 (they sum to {total:.6g}: {parts})")
 
 
-def validate(cfg: DictConfig) -> None:
-    """Check every value against its rule and the cross-key constraints.
+def validate(cfg: DictConfig, *, memory: bool = True) -> None:
+    """Check every value against its rule and the cross-key constraints, and (unless the run
+    happens on another machine: ``memory=False``) that the run fits in the memory available.
 
     Raises :class:`ConfigError` (one line: key, value, allowed values) on the first problem.
     """
-    known = {key for key, _ in iter_params()}
     for key in _leaf_keys(cfg):
-        if key not in known:
+        if key not in KEYS:
             raise unknown_key(key)
     for key, f in iter_params():
         if key.startswith("experiment.") and cfg.get("experiment") is None:
@@ -73,8 +82,6 @@ def validate(cfg: DictConfig) -> None:
         if OmegaConf.is_missing(OmegaConf.select(cfg, parent) if parent else cfg, leaf):
             raise ConfigError(key, f"{key} has no value; set it in configs/ or on the command line")
         value = OmegaConf.select(cfg, key)
-        if isinstance(value, enum.Enum):
-            continue  # OmegaConf has already checked enum members
         rule: Rule = f.metadata["rule"]
         if not rule.check(value):
             raise ConfigError.bad_value(key, value, rule.describe)
@@ -99,6 +106,8 @@ def validate(cfg: DictConfig) -> None:
             cfg.issues.max_departments,
             f"an integer between 1 and government.departments = {departments}",
         )
+    if memory:
+        check_memory(cfg)
 
 
 def register_schema() -> None:
@@ -108,13 +117,15 @@ def register_schema() -> None:
     ConfigStore.instance().store(name=SCHEMA_NAME, node=CogovConfig)
 
 
-def load_config(*overrides: str) -> DictConfig:
+def load_config(*overrides: str, memory: bool = True) -> DictConfig:
     """Compose the config exactly as the ``cogov`` command would, e.g.
     ``load_config("structure=canonical_pgg", "world.width=50")``.
 
     For notebooks and tests; raises :class:`ConfigError` on a bad override or value.
+    ``memory=False`` skips the memory check for a run that will happen on another machine
+    (a cluster job checks again when it builds the model).
     """
-    return copy.deepcopy(_compose(tuple(overrides)))
+    return copy.deepcopy(_compose(tuple(overrides), memory))
 
 
 SCHEMA_MATCHING = r"(?s).*is validated against ConfigStore schema with the same name"
@@ -123,21 +134,97 @@ with the launcher plugins' schemas so that Hydra type-checks them against those 
 
 
 @functools.lru_cache(maxsize=256)
-def _compose(overrides: tuple[str, ...]) -> DictConfig:
+def _compose(overrides: tuple[str, ...], memory: bool) -> DictConfig:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    for override in parse_overrides(overrides):
+        if override.is_sweep_override():
+            raise ConfigError(
+                override.key_or_group,
+                f"{override.input_line} is a sweep; run it with cogov -m, or give one value",
+            )
+        check_override(override)
+    _check_experiment_selected(overrides)
     register_schema()
     warnings.filterwarnings("ignore", message=SCHEMA_MATCHING)
-    _check_experiment_selected(overrides)
     with user_errors():  # Hydra and OmegaConf errors become one-line ConfigErrors
         if GlobalHydra.instance().is_initialized():  # inside the cogov app: same config tree
             cfg = compose(config_name="config", overrides=list(overrides))
         else:
             with initialize_config_dir(str(CONFIG_DIR), version_base="1.3", job_name="cogov"):
                 cfg = compose(config_name="config", overrides=list(overrides))
-    validate(cfg)
+    validate(cfg, memory=memory)
     return cfg
+
+
+@functools.cache
+def config_groups() -> dict[str, tuple[str, ...]]:
+    """The config groups of ``configs/`` (Hydra's own aside) and the presets of each."""
+    return {
+        folder.name: tuple(sorted(p.stem for p in folder.glob("*.yaml")))
+        for folder in sorted(CONFIG_DIR.iterdir())
+        if folder.is_dir() and folder.name != "hydra"
+    }
+
+
+def parse_overrides(overrides: Sequence[str]) -> list[Override]:
+    """Hydra's parse of each override; one that cannot be parsed is a :class:`ConfigError`."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    parsed = []
+    for text in overrides:
+        try:
+            parsed.append(parser.parse_override(text))
+        except HydraException as error:
+            reason = str(error).splitlines()[0]
+            raise ConfigError("override", f"cannot parse override {text!r}: {reason}") from error
+    return parsed
+
+
+def check_override(override: Override) -> None:
+    """Refuse what Hydra would take but cogov must not: no key, removing a key, a preset that
+    is not a file of its group (a list of presets, a path, null), a preset moved to another
+    package, or a switch set to anything but true or false. Hydra's own keys are left to it."""
+    key = override.key_or_group
+    if override.is_hydra_override():
+        return
+    if not key:
+        raise ConfigError(
+            "override",
+            f"cannot parse override {override.input_line!r}: it needs a key, e.g. seed=5",
+        )
+    groups = config_groups()
+    if override.is_delete():
+        how = f"choose a preset with {key}=NAME" if key in groups else f"set it with {key}=VALUE"
+        raise ConfigError(key, f"~{key} would remove {key}, but every key needs a value; {how}")
+    if override.is_add() and key in KEYS:
+        raise ConfigError(key, f"+{key}: {key} exists already; set it with {key}=VALUE")
+    if key in groups:
+        if override.package is not None:
+            raise ConfigError(
+                key, f"{override.input_line}: a preset cannot move to another key; use {key}=NAME"
+            )
+        if not override.is_sweep_override():
+            check_choice(key, override.value())
+    elif "/" in key:
+        raise ConfigError(key, f"unknown config group {key} (groups: {', '.join(groups)})")
+    elif key in BOOLEAN_KEYS and not override.is_sweep_override():
+        value = override.value()
+        if not isinstance(value, bool):
+            raise ConfigError.bad_value(key, value, BOOLEAN.describe)
+
+
+def check_choice(group: str, choice: Any) -> None:
+    """``choice`` must name one preset of ``group`` (one of its files in ``configs/``)."""
+    presets = config_groups()[group]
+    if isinstance(choice, str) and choice in presets:
+        return
+    shown = "null" if choice is None else repr(choice)
+    one = " (one preset per group)" if isinstance(choice, list) else ""
+    raise ConfigError(group, f"{group}={shown} is not allowed; expected {one_of(presets)}{one}")
 
 
 def _check_experiment_selected(overrides: tuple[str, ...]) -> None:
@@ -147,7 +234,7 @@ def _check_experiment_selected(overrides: tuple[str, ...]) -> None:
         return
     for key in keys:
         if key.startswith("experiment."):
-            options = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
+            options = config_groups()["experiment"]
             raise ConfigError(
                 key,
                 f"{key} belongs to an experiment; choose one with "

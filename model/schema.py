@@ -14,6 +14,7 @@ from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any
 
 from omegaconf import MISSING as UNSET
+from omegaconf import OmegaConf
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,68 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-POSITIVE = Rule("a number > 0", lambda v: _is_number(v) and v > 0)
-NON_NEGATIVE = Rule("a number >= 0", lambda v: _is_number(v) and v >= 0)
-UNIT_INTERVAL = Rule("a number in [0, 1]", lambda v: _is_number(v) and 0 <= v <= 1)
-OPEN_UNIT = Rule("a number in (0, 1]", lambda v: _is_number(v) and 0 < v <= 1)
-POSITIVE_INT = Rule("an integer >= 1", lambda v: isinstance(v, int) and v >= 1)
-NON_NEGATIVE_INT = Rule("an integer >= 0", lambda v: isinstance(v, int) and v >= 0)
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def number_in(low: float, high: float, *, low_open: bool = False) -> Rule:
+    """A finite number in ``[low, high]``, or ``(low, high]`` with ``low_open``."""
+    bracket = "(" if low_open else "["
+    high_text = f"{high:g}".replace("e+0", "e").replace("e+", "e")  # 1e9, not 1e+09
+    return Rule(
+        f"a number in {bracket}{low:g}, {high_text}]",
+        lambda v: _is_number(v) and (low < v if low_open else low <= v) and v <= high,
+    )
+
+
+def integer_in(low: int, high: int, text: str = "") -> Rule:
+    """An integer in ``[low, high]``; ``text`` says ``high`` when a number would not."""
+    return Rule(
+        f"an integer in [{low}, {text or high}]", lambda v: _is_integer(v) and low <= v <= high
+    )
+
+
+def one_of_enum(enum_type: type[enum.Enum]) -> Rule:
+    """A member of an enum (OmegaConf converts the name when it composes)."""
+    return Rule(
+        "one of: " + ", ".join(member.name for member in enum_type),
+        lambda v: isinstance(v, enum_type),
+    )
+
+
+LARGE = 1e9
+"""Bound of every amount, rate and scale: generous for any use, and small enough that products
+of several parameters with households and days stay far from overflowing."""
+MAX_DAYS = 36_500
+"""100 years: the longest run, delay, wait or shock (days are stored as 32-bit integers)."""
+MAX_SIDE = 46_340
+"""Longest grid side, so that width x height households stay below 2**31 (the lattice indexes
+households with 32-bit integers)."""
+MAX_SEED = 2**63 - 1
+"""Largest seed: the results database stores seeds as 64-bit integers (DuckDB BIGINT)."""
+
+POSITIVE = number_in(0, LARGE, low_open=True)
+NON_NEGATIVE = number_in(0, LARGE)
+UNIT_INTERVAL = number_in(0, 1)
+OPEN_UNIT = number_in(0, 1, low_open=True)
+POSITIVE_INT = integer_in(1, 1_000_000)
+NON_NEGATIVE_INT = integer_in(0, 1_000_000)
+SIDE = integer_in(2, MAX_SIDE)  # a household needs a neighbour to imitate
+BLOCKS = integer_in(1, MAX_SIDE)
+DAYS = integer_in(0, MAX_DAYS)
+WAIT = integer_in(1, MAX_DAYS)
+DEPARTMENTS = integer_in(1, 1000)
+PER_COMMUNITY = integer_in(0, 100)
+REPLICATES = integer_in(1, 100_000)
+WORKERS = integer_in(1, 1024)
+SEED = integer_in(0, MAX_SEED, text="2**63 - 1")
+BOOLEAN = Rule("true or false", lambda v: isinstance(v, bool))
+TEXT = Rule("text", lambda v: isinstance(v, str))
+PATH = Rule("a file or folder path", lambda v: isinstance(v, str) and v != "")
+TEXTS = Rule(
+    "a list of text", lambda v: OmegaConf.is_list(v) and all(isinstance(x, str) for x in v)
+)
+MAPPING = Rule("a map from keys to lists of values", OmegaConf.is_dict)
 ANY = Rule("any value", lambda v: True)
 
 
@@ -62,11 +119,11 @@ class Engine(enum.Enum):
 class WorldConfig:
     """Space: the grid of households, its communities (社区) and grid units (网格)."""
 
-    width: int = param(POSITIVE_INT, "grid cells along x; one household per cell")
-    height: int = param(POSITIVE_INT, "grid cells along y")
-    torus: bool = param(ANY, "wrap the grid edges (periodic boundaries)")
-    communities_per_side: int = param(POSITIVE_INT, "communities (社区) per side: n x n blocks")
-    grid_unit_side: int = param(POSITIVE_INT, "target side of a grid unit (网格), cells")
+    width: int = param(SIDE, "grid cells along x; one household per cell")
+    height: int = param(SIDE, "grid cells along y")
+    torus: bool = param(BOOLEAN, "wrap the grid edges (periodic boundaries)")
+    communities_per_side: int = param(BLOCKS, "communities (社区) per side: n x n blocks")
+    grid_unit_side: int = param(BLOCKS, "target side of a grid unit (网格), cells")
     rewiring: float = param(UNIT_INTERVAL, "probability a lattice tie of the network is rewired")
 
 
@@ -118,8 +175,8 @@ class IssuesConfig:
     )
     service_share: float = param(UNIT_INTERVAL, "share of issues that are service needs")
     cross_share: float = param(UNIT_INTERVAL, "p_cross: share of department issues (九龙治水)")
-    max_departments: int = param(POSITIVE_INT, "most departments a cross-cutting issue needs")
-    max_wait: int = param(POSITIVE_INT, "days an open issue waits before it is abandoned")
+    max_departments: int = param(DEPARTMENTS, "most departments a cross-cutting issue needs")
+    max_wait: int = param(WAIT, "days an open issue waits before it is abandoned")
     initial_open_share: float = param(
         UNIT_INTERVAL, "share of households with an (unreported) open issue at step 0"
     )
@@ -134,7 +191,7 @@ class DiscoveryConfig:
     digital_ease: float = param(UNIT_INTERVAL, "channel ease added at full digital coverage")
     patrol_households: float = param(NON_NEGATIVE, "households a grid worker inspects per day")
     patrol_detection: float = param(UNIT_INTERVAL, "chance an inspected issue is noticed")
-    building_leaders: bool = param(ANY, "三长制: co-producers report neighbours' issues")
+    building_leaders: bool = param(BOOLEAN, "三长制: co-producers report neighbours' issues")
     leader_report: float = param(UNIT_INTERVAL, "daily chance a co-producing neighbour reports")
     sensing_max: float = param(
         UNIT_INTERVAL, "daily sensing chance of a sensable issue, full cover"
@@ -171,15 +228,15 @@ class GovernmentConfig:
     budget: float = param(
         NON_NEGATIVE, "budget, units per day per 1000 households (1 unit = 1 staff-day)"
     )
-    departments: int = param(POSITIVE_INT, "K district departments, one issue category each")
+    departments: int = param(DEPARTMENTS, "K district departments, one issue category each")
     budget_shares: BudgetShares = group(BudgetShares)
     devolution: DevolutionConfig = group(DevolutionConfig)
     productivity: float = param(POSITIVE, "tasks a handling staff member completes per day")
     department_quality: float = param(UNIT_INTERVAL, "chance a department's fix holds")
     local_quality: float = param(UNIT_INTERVAL, "chance a local (community) fix holds")
     service_quality: float = param(UNIT_INTERVAL, "chance a service delivered by staff holds")
-    dispatch_delay: int = param(NON_NEGATIVE_INT, "days to pass an issue up to a department")
-    handoff_delay: int = param(NON_NEGATIVE_INT, "days to hand a task to the next department")
+    dispatch_delay: int = param(DAYS, "days to pass an issue up to a department")
+    handoff_delay: int = param(DAYS, "days to hand a task to the next department")
     data_sharing: float = param(UNIT_INTERVAL, "shared data: share of hand-off delay removed")
     points_value: float = param(NON_NEGATIVE, "payoff units one budget unit of points buys")
     points_cap: float = param(NON_NEGATIVE, "most points payoff per co-producer per day")
@@ -200,7 +257,7 @@ class PartyConfig:
 
     capacity: float = param(NON_NEGATIVE, "party member-days per day per 1000 households")
     split: PartySplit = group(PartySplit)
-    whistle: bool = param(ANY, "街道吹哨、部门报到: joint dispatch of cross-cutting issues")
+    whistle: bool = param(BOOLEAN, "街道吹哨、部门报到: joint dispatch of cross-cutting issues")
     whistle_cost: float = param(POSITIVE, "party member-days one joint dispatch takes")
     mobilisation_effect: float = param(NON_NEGATIVE, "most payoff bonus per co-producer per day")
     mobilisation_scale: float = param(POSITIVE, "member-days per 1000 households for 63% effect")
@@ -212,8 +269,8 @@ class PartyConfig:
 class SocialOrgsConfig:
     """Social organisations (社会组织) and 三社联动."""
 
-    sanshe: bool = param(ANY, "三社联动: service needs become projects run by social orgs")
-    initial_per_community: int = param(NON_NEGATIVE_INT, "social organisations per community")
+    sanshe: bool = param(BOOLEAN, "三社联动: service needs become projects run by social orgs")
+    initial_per_community: int = param(PER_COMMUNITY, "social organisations per community")
     initial_capacity: float = param(POSITIVE, "social workers of a new organisation")
     initial_funds: float = param(NON_NEGATIVE, "funds of a new organisation, units")
     max_capacity: float = param(POSITIVE, "most social workers an organisation can have")
@@ -234,15 +291,15 @@ class SocialOrgsConfig:
 class ShockConfig:
     """Shocks (全周期管理): a period of surging issues, optionally with a super grid."""
 
-    name: str = param(ANY, "preset name, set by configs/shock/*.yaml")
-    start: int = param(NON_NEGATIVE_INT, "first day of the shock")
-    duration: int = param(NON_NEGATIVE_INT, "days the shock lasts")
+    name: str = param(TEXT, "preset name, set by configs/shock/*.yaml")
+    start: int = param(DAYS, "first day of the shock")
+    duration: int = param(DAYS, "days the shock lasts")
     rate_multiplier: float = param(POSITIVE, "factor on the issue rate during the shock")
     service_share: float = param(UNIT_INTERVAL, "share of service needs during the shock")
     contagion: float = param(
         UNIT_INTERVAL, "issue chance per day added per neighbour with an unreported issue"
     )
-    super_grid: bool = param(ANY, "超级网格: grid workers, party, volunteers turn to detection")
+    super_grid: bool = param(BOOLEAN, "超级网格: grid workers, party, volunteers turn to detection")
     volunteer_households: float = param(NON_NEGATIVE, "households a volunteer watches per day")
     party_households: float = param(NON_NEGATIVE, "households a party member-day watches")
 
@@ -251,8 +308,8 @@ class ShockConfig:
 class StructureConfig:
     """Which governance structure (a preset of mechanism parameters) is in force."""
 
-    name: str = param(ANY, "preset name, set by configs/structure/*.yaml")
-    institutions: bool = param(ANY, "whether institutions and the issue flow exist")
+    name: str = param(TEXT, "preset name, set by configs/structure/*.yaml")
+    institutions: bool = param(BOOLEAN, "whether institutions and the issue flow exist")
 
 
 class Method(enum.Enum):
@@ -267,27 +324,27 @@ class Method(enum.Enum):
 class ExperimentConfig:
     """A sweep preset (configs/experiment/*.yaml): which runs, how many seeds, what to show."""
 
-    name: str = param(ANY, "preset name, set by configs/experiment/*.yaml")
-    description: str = param(ANY, "one line on what the experiment asks")
-    figure: str = param(ANY, "the figure drawn from its runs (experiments/figures.py)")
-    structures: list[str] = param(ANY, "structures compared; every point runs under each")
-    seeds: int = param(POSITIVE_INT, "replicates (seeds 0..n-1) per structure and point")
-    overrides: list[str] = param(ANY, "overrides applied to every run, e.g. shock=epidemic")
-    grid: dict[str, list[Any]] = param(ANY, "method=grid: values per key; all combinations")
-    method: Method = param(ANY, "grid, sobol or morris")
-    levers: dict[str, list[float]] = param(ANY, "sobol/morris: [low, high] per key")
-    samples: int = param(POSITIVE_INT, "sobol: base sample N; morris: trajectories")
-    outputs: list[str] = param(ANY, "metrics tabulated and analysed")
-    workers: int = param(POSITIVE_INT, "processes running the experiment in parallel")
+    name: str = param(TEXT, "preset name, set by configs/experiment/*.yaml")
+    description: str = param(TEXT, "one line on what the experiment asks")
+    figure: str = param(TEXT, "the figure drawn from its runs (experiments/figures.py)")
+    structures: list[str] = param(TEXTS, "structures compared; every point runs under each")
+    seeds: int = param(REPLICATES, "replicates (seeds 0..n-1) per structure and point")
+    overrides: list[str] = param(TEXTS, "overrides applied to every run, e.g. shock=epidemic")
+    grid: dict[str, list[Any]] = param(MAPPING, "method=grid: values per key; all combinations")
+    method: Method = param(one_of_enum(Method), "grid, sobol or morris")
+    levers: dict[str, list[float]] = param(MAPPING, "sobol/morris: [low, high] per key")
+    samples: int = param(REPLICATES, "sobol: base sample N; morris: trajectories")
+    outputs: list[str] = param(TEXTS, "metrics tabulated and analysed")
+    workers: int = param(WORKERS, "processes running the experiment in parallel")
 
 
 @dataclass
 class ResultsConfig:
     """Where runs, the results database and figures go."""
 
-    db: str = param(ANY, "DuckDB file with tables runs and timeseries")
-    runs_dir: str = param(ANY, "folder for the run directories of experiments")
-    figures_dir: str = param(ANY, "folder for figures (PNG 300 dpi and PDF)")
+    db: str = param(PATH, "DuckDB file with tables runs and timeseries")
+    runs_dir: str = param(PATH, "folder for the run directories of experiments")
+    figures_dir: str = param(PATH, "folder for figures (PNG 300 dpi and PDF)")
 
 
 LANGUAGES = ("en", "zh")
@@ -307,9 +364,9 @@ class CogovConfig:
     social_orgs: SocialOrgsConfig = group(SocialOrgsConfig)
     shock: ShockConfig = group(ShockConfig)
     structure: StructureConfig = group(StructureConfig)
-    engine: Engine = param(ANY, "agents (reference) or fast (kernels)")
-    seed: int = param(NON_NEGATIVE_INT, "random seed; same config + seed = same run")
-    steps: int = param(NON_NEGATIVE_INT, "days to simulate (1 step = 1 day = 1 MCS)")
+    engine: Engine = param(one_of_enum(Engine), "agents (reference) or fast (kernels)")
+    seed: int = param(SEED, "random seed; same config + seed = same run")
+    steps: int = param(DAYS, "days to simulate (1 step = 1 day = 1 MCS)")
     results: ResultsConfig = group(ResultsConfig)
     lang: str = param(LANGUAGE, "language of tables, figures and the app: en or zh")
     experiment: ExperimentConfig | None = field(
