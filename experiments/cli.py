@@ -19,7 +19,6 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from experiments.overrides import check_overrides
-from experiments.store import check_writable
 from model.config import CONFIG_DIR, SCHEMA_MATCHING, register_schema
 from model.errors import explain
 
@@ -95,10 +94,31 @@ def _wants_info(args: argparse.Namespace) -> bool:
     )
 
 
+def _user_error(error: Exception) -> Exception | None:
+    """The one-line error for a user's mistake, or None for a bug (which keeps its traceback)."""
+    store = sys.modules.get("experiments.store")  # loaded only by commands that store results
+    if store is not None and isinstance(error, store.StoreError):
+        return error
+    return explain(error)
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    """Check everything the command asks for before anything runs or is written: every
+    override and sweep value, the results database and the figures' font."""
+    first = check_overrides(args.overrides, multirun=args.multirun)
+    if args.multirun or first.experiment is not None:
+        from experiments.store import check_writable
+
+        check_writable(first.results.db)
+    if first.experiment is not None:  # an experiment draws its figure
+        from experiments.labels import require_font
+
+        require_font(first.lang)
+
+
 def main() -> None:
     """Console entry point: a user's config mistake becomes one line on stderr and exit 2,
     caught before Hydra creates any output directory."""
-    register_schema()
     args = get_args_parser().parse_args()
     if not args.multirun and not _wants_info(args) and _is_main_job(args.overrides):
         sys.argv.append(MAIN_JOB)
@@ -108,19 +128,30 @@ def main() -> None:
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     warnings.filterwarnings("ignore", message=SCHEMA_MATCHING)
     try:
+        if args.help:
+            _print_help(args.overrides)
+            return
         if not _wants_info(args):
-            first = check_overrides(args.overrides)
-            if args.multirun or first.experiment is not None:
-                check_writable(first.results.db)
+            _preflight(args)
+        register_schema()
         app()
     except Exception as error:
-        from experiments.store import StoreError
-
-        user_error = error if isinstance(error, StoreError) else explain(error)
+        user_error = _user_error(error)
         if user_error is None:
             raise
         print(f"cogov: error: {user_error}", file=sys.stderr)
         sys.exit(2)
+
+
+def _print_help(overrides: list[str]) -> None:
+    """The help page: how to run, the groups, and every key from the schema."""
+    from experiments.usage import help_text
+
+    text = help_text(overrides)
+    try:
+        print(text)
+    except BrokenPipeError:  # the reader stopped early (cogov --help | head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":
