@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from omegaconf import DictConfig, OmegaConf
 
 from model.config import (
+    check_command_line,
     check_override,
     config_groups,
     load_config,
@@ -68,23 +69,18 @@ def sweep_values(override: Override) -> list[str]:
     return values
 
 
-def check_overrides(overrides: list[str], multirun: bool = True) -> DictConfig:
-    """Compose and validate every run a command line asks for, before anything is written.
+def check_overrides(overrides: list[str]) -> DictConfig:
+    """Compose and validate every run a sweep's command line asks for, before anything is
+    written.
 
     Each sweep value is tried at least once (with the other keys at their first value): a
     preset choice by composing, a plain value by setting it on the composed config; a
-    launcher must have its plugin installed; without ``multirun`` there must be no sweep.
-    Whether a run fits in memory is checked here unless a remote launcher runs it.
-    Returns the config of the first run; raises :class:`ConfigError` on the first problem.
+    launcher must have its plugin installed. Whether a run fits in memory is checked here
+    unless a remote launcher runs it. Returns the config of the first run; raises
+    :class:`ConfigError` on the first problem.
     """
-    parsed = parse_overrides(overrides)
+    parsed = check_command_line(overrides, sweeps=True)
     sweeps = {i: sweep_values(o) for i, o in enumerate(parsed) if o.is_sweep_override()}
-    if sweeps and not multirun:
-        sweep = parsed[min(sweeps)]
-        raise ConfigError(
-            sweep.key_or_group,
-            f"{sweep.input_line} is a sweep; add -m to run every value, or give one value",
-        )
     launchers = [
         str(choice)
         for i, override in enumerate(parsed)

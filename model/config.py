@@ -138,14 +138,7 @@ def _compose(overrides: tuple[str, ...], memory: bool) -> DictConfig:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    for override in parse_overrides(overrides):
-        if override.is_sweep_override():
-            raise ConfigError(
-                override.key_or_group,
-                f"{override.input_line} is a sweep; run it with cogov -m, or give one value",
-            )
-        check_override(override)
-    _check_experiment_selected(overrides)
+    check_command_line(overrides, sweeps=False)
     register_schema()
     warnings.filterwarnings("ignore", message=SCHEMA_MATCHING)
     with user_errors():  # Hydra and OmegaConf errors become one-line ConfigErrors
@@ -181,6 +174,22 @@ def parse_overrides(overrides: Sequence[str]) -> list[Override]:
         except HydraException as error:
             reason = str(error).splitlines()[0]
             raise ConfigError("override", f"cannot parse override {text!r}: {reason}") from error
+    return parsed
+
+
+def check_command_line(overrides: Sequence[str], *, sweeps: bool) -> list[Override]:
+    """Parse ``overrides`` and refuse, before composing, what cogov must not take: each
+    override as :func:`check_override` says, ``experiment.*`` keys without an experiment, and
+    sweeps unless ``sweeps``. Returns the parsed overrides."""
+    parsed = parse_overrides(overrides)
+    for override in parsed:
+        if override.is_sweep_override() and not sweeps:
+            raise ConfigError(
+                override.key_or_group,
+                f"{override.input_line} is a sweep; sweep it with cogov -m, or give one value",
+            )
+        check_override(override)
+    _check_experiment_selected(parsed)
     return parsed
 
 
@@ -227,9 +236,9 @@ def check_choice(group: str, choice: Any) -> None:
     raise ConfigError(group, f"{group}={shown} is not allowed; expected {one_of(presets)}{one}")
 
 
-def _check_experiment_selected(overrides: tuple[str, ...]) -> None:
+def _check_experiment_selected(overrides: list[Override]) -> None:
     """``experiment.*`` keys only exist once an experiment preset is chosen."""
-    keys = [o.lstrip("+~").split("=")[0] for o in overrides]
+    keys = [o.key_or_group for o in overrides]
     if "experiment" in keys:
         return
     for key in keys:

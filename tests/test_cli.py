@@ -29,7 +29,7 @@ from model.schema import iter_params
         (["structure=[sanshe,grid]"], "(one preset per group)"),
         (["structure@world=grid"], "a preset cannot move to another key"),
         (["+world.width=3"], "+world.width: world.width exists already"),
-        (["seed=1,2"], "seed=1,2 is a sweep; add -m"),
+        (["seed=1,2"], "seed=1,2 is a sweep; sweep it with cogov -m"),
         (["seed=tag(a,1)"], "cannot parse override 'seed=tag(a,1)'"),
         (["world/x=1"], "unknown config group world/x"),
     ],
