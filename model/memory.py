@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import ConfigError
+from model.schema import Engine
 
 # Peak resident memory (ru_maxrss) of a fresh process that composes a config, builds the model
 # and runs it, minus the same process just before building; co_governance (the structure with
@@ -23,7 +24,7 @@ from model.errors import ConfigError
 BYTES_PER_HOUSEHOLD = {"fast": 1_500, "agents": 2_100}
 """Grid cells, Resident agents, networks and state arrays (fast: 1,450 measured; agents:
 1,970 to 2,090)."""
-BYTES_PER_HOUSEHOLD_DAY = 1.0
+BYTES_PER_HOUSEHOLD_DAY = 0.5
 """The issue and task records a household adds per day (0.3 at default rates, 0.8 during an
 epidemic)."""
 BYTES_PER_COMMUNITY = 2_000
@@ -41,7 +42,7 @@ def run_bytes(cfg: Any) -> float:
 
 
 def _bytes_per_household(cfg: Any) -> float:
-    engine = getattr(cfg.engine, "name", cfg.engine)
+    engine = Engine(cfg.engine).name
     return BYTES_PER_HOUSEHOLD[engine] + BYTES_PER_HOUSEHOLD_DAY * cfg.steps
 
 
@@ -51,9 +52,13 @@ def _community_bytes(cfg: Any) -> float:
     return communities * (BYTES_PER_COMMUNITY + BYTES_PER_SOCIAL_ORG * orgs)
 
 
+MEMINFO = Path("/proc/meminfo")
+PROC_CGROUP = Path("/proc/self/cgroup")
+
+
 def _meminfo_available() -> int | None:
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
+        for line in MEMINFO.read_text().splitlines():
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1]) * 1024
     except OSError:
@@ -61,28 +66,38 @@ def _meminfo_available() -> int | None:
     return None
 
 
+CGROUP_FILES = {
+    "v2": (Path("/sys/fs/cgroup"), "memory.max", "memory.current"),
+    "v1": (Path("/sys/fs/cgroup/memory"), "memory.limit_in_bytes", "memory.usage_in_bytes"),
+}
+"""Where cgroups keep a memory limit and the memory in use: root, limit file, usage file."""
+
+
 def _cgroup_available() -> int | None:
-    """Room left under the memory limits of this process's cgroup (v2) and its parents, as
-    set by containers and by Slurm; ``None`` without a limit."""
+    """Room left under the memory limits of this process's cgroup and its parents (cgroup v2,
+    or v1's memory controller), as containers and Slurm set them; ``None`` without a limit."""
     try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
+        lines = PROC_CGROUP.read_text().splitlines()
     except OSError:
         return None
-    path = next((line[3:] for line in lines if line.startswith("0::")), None)
-    if path is None:
-        return None
     room = []
-    group = Path("/sys/fs/cgroup", path.lstrip("/"))
-    for folder in (group, *group.parents):
-        try:
-            limit = (folder / "memory.max").read_text().strip()
-            used = int((folder / "memory.current").read_text())
-        except (OSError, ValueError):
+    for line in lines:
+        hierarchy, controllers, path = line.split(":", 2)
+        if hierarchy == "0" and not controllers:
+            root, limit_file, used_file = CGROUP_FILES["v2"]
+        elif "memory" in controllers.split(","):
+            root, limit_file, used_file = CGROUP_FILES["v1"]
+        else:
             continue
-        if limit != "max":
-            room.append(int(limit) - used)
-        if folder == Path("/sys/fs/cgroup"):
-            break
+        group = root / path.lstrip("/")
+        for folder in (group, *[p for p in group.parents if p.is_relative_to(root)]):
+            try:
+                limit = (folder / limit_file).read_text().strip()
+                used = int((folder / used_file).read_text())
+            except (OSError, ValueError):
+                continue
+            if limit.isdigit() and int(limit) < 2**62:  # v2 says "max", v1 a huge number
+                room.append(int(limit) - used)
     return min(room) if room else None
 
 
@@ -125,7 +140,7 @@ def check_memory(cfg: Any) -> None:
     raise ConfigError(
         "world.width",
         f"world.width x world.height = {world.width} x {world.height} households need about "
-        f"{_gigabytes(needed)} of memory (engine={getattr(cfg.engine, 'name', cfg.engine)}, "
+        f"{_gigabytes(needed)} of memory (engine={Engine(cfg.engine).name}, "
         f"steps={cfg.steps}) but {_gigabytes(available)} is available; at most ~{fits:,} "
         f"households (about {side} x {side}) fit",
     )

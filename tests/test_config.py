@@ -115,36 +115,6 @@ def test_any_extreme_value_gives_a_model_or_one_line_naming_a_key(changes, struc
     CoGovModel(cfg).run_for(1)
 
 
-def test_a_map_too_large_for_memory_says_what_fits(monkeypatch):
-    monkeypatch.setattr("model.memory.available_bytes", lambda: 8 * 10**9)
-    with pytest.raises(ConfigError) as error:
-        load_config("world.width=3000", "world.height=3000")
-    message = str(error.value)
-    assert "\n" not in message and "world.width x world.height = 3000 x 3000" in message
-    assert "8.0 GB is available" in message and "households (about 2" in message
-
-
-def test_memory_is_checked_wherever_a_model_is_built(monkeypatch):
-    """Notebooks build models from configs they may have edited: the model refuses too."""
-    cfg = load_config("world.width=20", "world.height=20")
-    monkeypatch.setattr("model.memory.available_bytes", lambda: 10**6)
-    with pytest.raises(ConfigError, match=r"world\.width x world\.height = 20 x 20"):
-        CoGovModel(cfg)
-
-
-def test_a_sweep_for_a_cluster_is_not_judged_by_the_submitting_machine(monkeypatch):
-    monkeypatch.setattr("model.memory.available_bytes", lambda: 10**9)
-    big = ["world.width=3000", "world.height=3000", "seed=0,1"]
-    with pytest.raises(ConfigError, match=r"world\.width x world\.height"):
-        check_overrides(big)
-    check_overrides([*big, "hydra/launcher=submitit_slurm"])
-
-
-def test_runs_that_fit_pass_and_unknown_memory_is_not_refused(monkeypatch):
-    monkeypatch.setattr("model.memory.available_bytes", lambda: None)
-    assert load_config("world.width=3000", "world.height=3000").world.width == 3000
-
-
 def test_experiment_keys_without_an_experiment_say_how_to_choose_one():
     with pytest.raises(ConfigError, match=r"experiment\.seeds belongs to an experiment"):
         load_config("experiment.seeds=3")
