@@ -1,8 +1,9 @@
 """Composing, validating and hashing cogov's configuration.
 
 The schema (every key, its range and its meaning) is in :mod:`model.schema`. This module
-composes the Hydra config tree in ``configs/`` onto it, checks ranges and cross-key
-constraints (:func:`validate`, one line naming the key and the allowed values) and hashes a
+refuses overrides that Hydra would take but cogov must not (:func:`check_override`), composes
+the Hydra config tree in ``configs/`` onto the schema, checks ranges, cross-key constraints
+and memory (:func:`validate`, one line naming the key and the allowed values) and hashes a
 run's config.
 """
 
@@ -198,6 +199,8 @@ def check_override(override: Override) -> None:
     is not a file of its group (a list of presets, a path, null), a preset moved to another
     package, or a switch set to anything but true or false. Hydra's own keys are left to it."""
     key = override.key_or_group
+    if key.startswith("hydra/") and not override.is_sweep_override():
+        _check_hydra_choice(key, override.value())
     if override.is_hydra_override():
         return
     if not key:
@@ -217,7 +220,7 @@ def check_override(override: Override) -> None:
                 key, f"{override.input_line}: a preset cannot move to another key; use {key}=NAME"
             )
         if not override.is_sweep_override():
-            check_choice(key, override.value())
+            _check_choice(key, override.value())
     elif "/" in key:
         raise ConfigError(key, f"unknown config group {key} (groups: {', '.join(groups)})")
     elif key in BOOLEAN_KEYS and not override.is_sweep_override():
@@ -226,7 +229,13 @@ def check_override(override: Override) -> None:
             raise ConfigError.bad_value(key, value, BOOLEAN.describe)
 
 
-def check_choice(group: str, choice: Any) -> None:
+def _check_hydra_choice(group: str, choice: Any) -> None:
+    """A preset of Hydra's own groups (hydra/launcher=joblib): one name, not a list or a path."""
+    if not isinstance(choice, str) or any(part in choice for part in ("/", "\\", "..")):
+        raise ConfigError.bad_value(group, choice, "the name of one preset (no list, no path)")
+
+
+def _check_choice(group: str, choice: Any) -> None:
     """``choice`` must name one preset of ``group`` (one of its files in ``configs/``)."""
     presets = config_groups()[group]
     if isinstance(choice, str) and choice in presets:

@@ -32,6 +32,7 @@ from model.schema import iter_params
         (["seed=1,2"], "seed=1,2 is a sweep; sweep it with cogov -m"),
         (["seed=tag(a,1)"], "cannot parse override 'seed=tag(a,1)'"),
         (["world/x=1"], "unknown config group world/x"),
+        (["-m", "hydra/launcher=../../x", "seed=0"], "expected the name of one preset (no list"),
     ],
     ids=lambda arg: " ".join(arg) if isinstance(arg, list) else None,
 )
