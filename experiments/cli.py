@@ -172,8 +172,10 @@ def main() -> None:
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     warnings.filterwarnings("ignore", message=SCHEMA_MATCHING)
     try:
-        if args.help:
-            _print_help(args.overrides)
+        if args.help:  # every key from the schema, without Hydra's help
+            from experiments.usage import help_text
+
+            print(help_text(args.overrides))
             return
         register_schema()
         if _wants_info(args):
@@ -183,23 +185,15 @@ def main() -> None:
         else:
             _check_outputs(check_overrides(args.overrides), sweep=True)
             app()
+    except BrokenPipeError:  # the reader stopped early (cogov --help | head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except Exception as error:
         user_error = _user_error(error)
         if user_error is None:
             raise
         print(f"cogov: error: {user_error}", file=sys.stderr)
         sys.exit(2)
-
-
-def _print_help(overrides: list[str]) -> None:
-    """The help page: how to run, the groups, and every key from the schema."""
-    from experiments.usage import help_text
-
-    text = help_text(overrides)
-    try:
-        print(text)
-    except BrokenPipeError:  # the reader stopped early (cogov --help | head)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":
