@@ -18,7 +18,7 @@ from model.schema import Engine
 # Peak resident memory (ru_maxrss) of a fresh process that composes a config, builds the model
 # and runs it, minus the same process just before building; co_governance (the structure with
 # every institution), 3 x 3 communities, default rates. Measured on Linux x86-64 with Python
-# 3.12, Mesa 3.5 and numba 0.62 at 100^2, 300^2, 500^2 and 1000^2 households (fast) and 300^2
+# 3.12, Mesa 3.5.1 and numba 0.68 at 100^2, 300^2, 500^2 and 1000^2 households (fast) and 300^2
 # and 500^2 (agents), 1 and 365 days; then at 200^2 with 9, 2500 and 10000 communities and
 # 1 or 10 social organisations each. Rounded up.
 BYTES_PER_HOUSEHOLD = {"fast": 1_500, "agents": 2_100}
