@@ -1,8 +1,8 @@
-"""Handler: any office that works through a queue of tasks with a daily capacity."""
+"""Handler: any office that works off a queue of tasks with a daily capacity in staff-days."""
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 
 from mesa import Agent
 
@@ -10,46 +10,53 @@ from model.issues import CANCELLED
 
 
 class Handler(Agent):
-    """An office with a FIFO queue of tasks, a capacity (tasks per day) and a quality (chance
-    that a fix it makes holds). Whole tasks are done; a fractional capacity is carried to the
-    next day, idle whole units are lost."""
+    """An office with a queue of tasks, worked earliest deadline first, and a capacity
+    (staff-days per day). A task is done when its work (staff-days) has been worked off; work
+    left when the day's capacity runs out is continued the next day, and idle capacity is
+    lost. Under accountability pressure (考核) the office puts more effort into each task."""
 
-    def __init__(self, model, quality: float, community: int = -1):
+    kind = "handler"  # the handler type named in the utilisation metrics
+
+    def __init__(self, model, community: int = -1):
         super().__init__(model)
-        self.quality = quality
         self.community = community  # -1 for district-level offices
-        self.capacity = 0.0  # tasks per day, set each day from staff
-        self.queue: deque[int] = deque()  # task ids, oldest first
+        self.capacity = 0.0  # staff-days available today
+        self.queue: list[tuple[float, int]] = []  # heap of (due day, task id)
         self.queued = 0  # live (not cancelled) tasks in the queue
-        self.carry = 0.0
-        self.done_today = 0
-        self.idle_today = 0.0
+        self.worked_today = 0.0  # staff-days worked today
+        self.done_today = 0  # tasks completed today
+        self.under_pressure = False  # ranked low or below target at the last assessment
         self.handler_id = model.flow.register(self)
 
-    def enqueue(self, task: int) -> None:
-        self.queue.append(task)
+    def enqueue(self, task: int, due: float) -> None:
+        heapq.heappush(self.queue, (due, task))
         self.queued += 1
 
     def work(self) -> None:
-        """Do up to today's capacity of tasks from the front of the queue."""
-        available = self.capacity + self.carry
-        whole = int(available)
-        self.carry = available - whole
-        tasks = self.model.flow.tasks
+        """Work off today's capacity, earliest deadline first."""
+        flow = self.model.flow
+        tasks = flow.tasks
+        left = self.capacity
         done = 0
-        while done < whole and self.queue:
-            task = self.queue.popleft()
-            if tasks.state[task] == CANCELLED:
-                continue  # its issue was abandoned; already discounted from `queued`
+        while left > 0 and self.queue:
+            task = self.queue[0][1]
+            if tasks.state[task] == CANCELLED:  # its issue was abandoned
+                heapq.heappop(self.queue)
+                continue
+            need = tasks.work[task]
+            if need > left:
+                tasks.work[task] = need - left
+                left = 0.0
+                break
+            heapq.heappop(self.queue)
+            tasks.work[task] = 0.0
+            left -= need
             self.queued -= 1
-            self.model.flow.complete(task, self)
             done += 1
+            flow.complete(task, self)
         self.done_today = done
-        self.idle_today = available - self.carry - done if not self.queue else 0.0
-
-    def quality_for(self, category: int) -> float:
-        """Chance that this handler's fix of an issue of ``category`` holds."""
-        return self.quality
+        self.worked_today = self.capacity - left
+        flow.record_work(self.kind, self.capacity, self.worked_today)
 
     def step(self) -> None:
         self.work()

@@ -1,6 +1,6 @@
 """Party organisations (党组织): one branch per community and the street party committee
-(一核多元). Party capacity (member-days) is the same in every structure; structures choose how
-it is split between mobilising, coordinating and contacting residents."""
+(一核多元). Party capacity (member-days) is time, the same in every structure; structures
+choose how it is split between mobilising, coordinating and contacting residents."""
 
 from __future__ import annotations
 
@@ -13,30 +13,32 @@ from mesa import Agent
 class PartyBranch(Agent):
     """A community party branch (社区党组织)."""
 
-    def __init__(self, model, community: int):
+    def __init__(self, model, community: int, members: np.ndarray):
         super().__init__(model)
         self.community = community
-        self.members = np.flatnonzero(model.partition.community == community)  # households
+        self.members = members  # the community's households
+        residents = len(members) * model.config.world.household_size
+        self.capacity = model.config.party.capacity * residents / 10_000  # member-days per day
         self.mobilisation_bonus = 0.0  # payoff per co-producer per day in this community
-
-    @property
-    def capacity(self) -> float:
-        """Party member-days per day of this branch."""
-        return self.model.config.party.capacity * len(self.members) / 1000
 
     def step(self) -> None:
         """Mobilise co-producers and contact residents (unless the super grid has taken the
         members to emergency detection)."""
+        time = self.model.time_used
         if self.model.super_grid_active:
             self.mobilisation_bonus = 0.0
+            time["party_detecting"] += self.capacity
             return
+        split = self.model.config.party.split
+        time["party_mobilising"] += self.capacity * split.mobilise
+        time["party_contacting"] += self.capacity * split.contact
         self.mobilise()
         self.contact_residents()
 
     def mobilise(self) -> None:
-        """党员带头: a payoff bonus to co-producers that saturates with effort per household."""
+        """党员带头: a payoff bonus to co-producers that saturates with effort per resident."""
         party = self.model.config.party
-        effort = party.capacity * party.split.mobilise  # member-days per 1000 households
+        effort = party.capacity * party.split.mobilise  # member-days per 10,000 residents
         self.mobilisation_bonus = party.mobilisation_effect * (
             1 - math.exp(-effort / party.mobilisation_scale)
         )
@@ -54,25 +56,30 @@ class PartyBranch(Agent):
 
 
 class StreetPartyCommittee(Agent):
-    """街道党工委: pools the branches' coordinating capacity and blows the whistle (街道吹哨、
-    部门报到) so that departments act jointly on a cross-cutting issue."""
+    """街道党工委: pools the branches' coordinating time and blows the whistle (街道吹哨、
+    部门报到) so that departments act jointly on a complex issue. Each joint dispatch takes
+    ``party.whistle_cost`` member-days (and each department called spends staff-days
+    reporting, added to its task)."""
 
     def __init__(self, model):
         super().__init__(model)
         self.coordination_left = 0.0
+        self.coordination_today = 0.0
         self.whistles = 0
 
     def step(self) -> None:
         party = self.model.config.party
         active = party.whistle and not self.model.super_grid_active
         capacity = sum(branch.capacity for branch in self.model.party_branches)
-        self.coordination_left = capacity * party.split.coordinate if active else 0.0
+        self.coordination_today = capacity * party.split.coordinate if active else 0.0
+        self.coordination_left = self.coordination_today
 
     def blow_whistle(self) -> bool:
-        """Spend coordinating capacity on one joint dispatch, if enough is left today."""
+        """Spend coordinating time on one joint dispatch, if enough is left today."""
         cost = self.model.config.party.whistle_cost
         if self.coordination_left + 1e-12 < cost:
             return False
         self.coordination_left -= cost
+        self.model.time_used["party_coordinating"] += cost
         self.whistles += 1
         return True

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from mesa.discrete_space import CellAgent
 
-from model.issues import NOT_YET
+from model.issues import MAX_SEVERITY, NOT_YET
 from model.population import ABANDONED, FIX_FAILED, FIX_HELD
 
 
@@ -101,7 +101,8 @@ class Resident(CellAgent):
 
     def raise_issue(self) -> None:
         """Without an open issue, raise one with probability
-        ``base_rate * shock * (1 - prevention * co-producer share of own group)``, plus during
+        ``problems_per_household_year / 365 * shock * (1 - prevention * co-producer share of
+        own group)``, plus during
         an epidemic ``contagion`` per neighbour whose issue nobody has reported yet."""
         if self.open_issue >= 0:
             return
@@ -109,7 +110,8 @@ class Resident(CellAgent):
         group = self.group()
         co_producing = sum(m.participating for m in group) / len(group)
         chance = (
-            issues.base_rate
+            issues.problems_per_household_year
+            / 365
             * model.shock.rate_multiplier(model.steps)
             * (1 - issues.prevention * co_producing)
         )
@@ -189,7 +191,7 @@ class Resident(CellAgent):
         if self.open_issue >= 0:
             issues = self.model.flow.issues
             waited = self.model.steps - int(issues.created[self.open_issue])
-            target -= residents.need_penalty * int(issues.severity[self.open_issue]) / 3
+            target -= residents.need_penalty * int(issues.severity[self.open_issue]) / MAX_SEVERITY
             target -= residents.delay_penalty * min(1.0, waited / self.model.config.issues.max_wait)
         target = min(1.0, max(0.0, target))
         self.satisfaction += residents.satisfaction_rate * (target - self.satisfaction)

@@ -7,28 +7,32 @@ from agents.handler import Handler
 
 class SocialOrganisation(Handler):
     """Capacity (social workers) grows with services delivered and shrinks while funds are
-    short; wages are paid daily from funds, which come from contracted services. An
-    organisation whose funds run out exits."""
+    short. Its funds come from its founding grant and from contracted services; wages are paid
+    daily from them, and an organisation that cannot pay its wages exits."""
 
-    def __init__(self, model, community: int):
-        orgs = model.config.social_orgs
-        super().__init__(model, quality=orgs.quality, community=community)
-        self.workers = orgs.initial_capacity
-        self.funds = orgs.initial_funds
+    kind = "social_org"
+
+    def __init__(self, model, community: int, funds: float):
+        super().__init__(model, community=community)
+        self.workers = model.config.social_orgs.initial_capacity
+        self.funds = funds  # staff-days
+        self.founded = model.steps  # day
         self.delivered = 0
         self.projects = 0
 
     def step(self) -> None:
         """Deliver services, pay wages, learn or shrink, and exit when broke."""
         orgs = self.model.config.social_orgs
-        self.capacity = self.workers * orgs.productivity
+        self.capacity = self.workers
         self.work()
-        self.delivered += self.done_today
-        self.funds -= self.workers * orgs.wage
-        if self.funds < 0:
+        done = self.done_today
+        self.delivered += done
+        wages = self.workers * orgs.wage
+        if wages > self.funds:
             self.model.close_social_org(self)
             return
-        self.workers = min(orgs.max_capacity, self.workers + orgs.learning * self.done_today)
+        self.funds -= wages
+        self.workers = min(orgs.max_capacity, self.workers + orgs.learning * done)
         if self.funds < orgs.reserve_days * orgs.wage * self.workers:
             self.workers *= 1 - orgs.decay
 

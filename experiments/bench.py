@@ -1,7 +1,7 @@
 """Benchmarks: speed is measured here, never asserted in tests. Each section prints its figures
 and, where there is one, the ratio to the reference engine measured in the same run.
 
-    uv run cogov-bench                      # core, model and collect sections
+    uv run cogov-bench                      # core, model, collect and app sections
     uv run cogov-bench --only scale         # 1,000,000 households x 100 days (about a minute)
     uv run cogov-bench --only core --size 200
 
@@ -13,18 +13,30 @@ Sections
            seconds and peak memory
   collect  1,000 stored runs into DuckDB (runs per second)
   sweep    the same sweep with 1 and 2 joblib workers (speed-up)
+  app      the live app (app.py, 40 x 40): days per second of the step alone, of the step
+           and the app's redraw rendered in this process, and played in headless Chromium
+           when /usr/bin/chromium is there
   startup  a tiny run (10 x 10, 1 day) from start to exit vs `import mesa, numba` (ratio)
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import io
 import json
+import os
 import resource
+import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
+from pathlib import Path
 
 from model import CoGovModel, load_config
 
@@ -65,7 +77,16 @@ def full_model(structure: str, days: int, agent_days: int) -> None:
     """The full model at the default size: a year with the fast engine, a few days with the
     agents engine, both after one warm-up run."""
     base = [f"structure={structure}", f"steps={days}"]
-    _time_steps([*base, "world.width=10", "world.height=10"], 2)
+    _time_steps(
+        [
+            *base,
+            "world.width=10",
+            "world.height=10",
+            "world.community_households=100",
+            "world.grid_unit_households=50",
+        ],
+        2,
+    )
     build, run = _time_steps(base, days)
     agents_build, agents_run = _time_steps([*base, "engine=agents"], agent_days)
     print(f"model: {structure}, 100x100 households")
@@ -86,7 +107,6 @@ def scale_worker(side: int, days: int) -> dict:
         [
             f"world.width={side}",
             f"world.height={side}",
-            "world.communities_per_side=30",
             f"steps={days}",
         ],
         days,
@@ -119,6 +139,159 @@ def collect(n_runs: int) -> None:
     )
 
 
+# -- app ------------------------------------------------------------------------------------
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",  # without these, Chromium keeps calling Google's hosts
+    "--disable-component-update",
+    "--disable-sync",
+)
+NO_CDN = "http://127.0.0.1:9/"
+"""A closed loopback port as Solara's CDN: every front-end file must come from the install."""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving_app(log: Path, timeout: float = 60) -> Iterator[str]:
+    """``solara run app.py --production`` on a free loopback port, with no CDN to fall back
+    on; yields the page's URL and stops the server whatever happens. Its output goes to
+    ``log``; a server that exits or stays silent raises RuntimeError with the end of it."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = {
+        **os.environ,
+        "SOLARA_ASSETS_CDN": NO_CDN,
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    }
+    command = [sys.executable, "-m", "solara", "run", str(APP), "--production", "--no-open"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with log.open("w") as output:
+        server = subprocess.Popen(command, cwd=APP.parent, env=env, stdout=output, stderr=output)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"solara did not serve {url}:\n{log.read_text()[-3000:]}")
+                try:
+                    with no_proxy.open(url, timeout=5):
+                        break
+                except (urllib.error.URLError, ConnectionError):
+                    time.sleep(0.2)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@contextmanager
+def app_page(url: str) -> Iterator:
+    """The app served at ``url`` in headless Chromium, driven by Playwright, once its status
+    line shows."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(url)
+            page.locator(".status").wait_for(timeout=60_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def page_day(page) -> int:
+    """The day on the app's status line (``... · day: 12``)."""
+    return int(page.locator(".status").inner_text().rsplit(" ", 1)[-1])
+
+
+def play(page, days: int, timeout: float = 120) -> tuple[int, float]:
+    """Press play until the app is ``days`` days past the first day it shows, then pause.
+    Returns the days played in that span and its seconds."""
+    page.get_by_role("button", name="▶").click()
+    deadline = time.monotonic() + timeout
+    first = page_day(page)
+    while (start := page_day(page)) == first and time.monotonic() < deadline:
+        time.sleep(0.02)
+    started = time.monotonic()
+    while (day := page_day(page)) < start + days and time.monotonic() < deadline:
+        time.sleep(0.02)
+    seconds = time.monotonic() - started
+    page.get_by_role("button", name="❚❚").click()
+    return day - start, seconds
+
+
+def _click_steps(step_button, days: int) -> float:
+    start = time.perf_counter()
+    for _ in range(days):
+        step_button.click()
+    return time.perf_counter() - start
+
+
+def app_speed(days: int, browser_days: int) -> None:
+    """Days per second of the app's model: stepping alone; stepping and redrawing the page in
+    this process (Mesa's Step button, no browser); played in headless Chromium."""
+    if not APP.exists():
+        print(f"app: skipped, no {APP} (run cogov-bench from a source checkout)")
+        return
+    import ipyvuetify
+    import solara
+
+    spec = importlib.util.spec_from_file_location("app", APP)
+    app = sys.modules["app"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    model = app.CoGovApp()
+    world = model.config.world
+    model.run_for(10)
+    start = time.perf_counter()
+    model.run_for(days)
+    step_only = days / (time.perf_counter() - start)
+    with redirect_stdout(io.StringIO()):  # outside a kernel, AppLayout prints its app bar
+        _, page = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+    step_button = page.find(ipyvuetify.Btn, children=["Step"]).widget
+    _click_steps(step_button, 10)
+    redrawn = days / _click_steps(step_button, days)
+    page.close()
+    print(f"app: {world.width}x{world.height} households, {model.config.structure.name}")
+    print(f"  step alone          {step_only:7.1f} days/s  ({days} days)")
+    print(f"  step + redraw       {redrawn:7.1f} days/s  (in this process, no browser)")
+    if importlib.util.find_spec("playwright") is None:
+        print("  in Chromium         skipped: playwright is not installed (uv sync)")
+        return
+    if not CHROMIUM.exists():
+        print(f"  in Chromium         skipped: no {CHROMIUM} (apt-get install chromium)")
+        return
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serving_app(Path(tmp, "solara.log")) as url,
+        app_page(url) as page,
+    ):
+        played, seconds = play(page, browser_days)
+    print(
+        f"  in Chromium         {played / seconds:7.1f} days/s  ({played} days played;"
+        f" target >= 10)"
+    )
+
+
 def startup(repeats: int = 5) -> None:
     """Seconds from start to exit of a tiny run, against importing Mesa and numba alone: fresh
     processes in this environment, alternating, best of ``repeats`` each."""
@@ -145,8 +318,8 @@ def startup(repeats: int = 5) -> None:
     print(f"  ratio run/imports: {ratio:.2f}x  (target <= 1.5x)")
 
 
-SECTIONS = ("core", "model", "scale", "collect", "sweep", "startup")
-DEFAULT_SECTIONS = ("core", "model", "collect")
+SECTIONS = ("core", "model", "scale", "collect", "sweep", "app", "startup")
+DEFAULT_SECTIONS = ("core", "model", "collect", "app")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -155,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--only",
         choices=SECTIONS,
         action="append",
-        help="run only this section (repeatable); default: core, model, collect",
+        help="run only this section (repeatable); default: core, model, collect, app",
     )
     parser.add_argument("--size", type=int, default=100, help="core: grid side (cells)")
     parser.add_argument("--window", type=int, default=5, help="core: MCS timed for both engines")
@@ -185,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             from experiments.sweep import bench_workers
 
             bench_workers()
+        elif section == "app":
+            app_speed(100, 60)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,12 @@ def model_metric_names() -> tuple[str, ...]:
     """The metric names the full model records each day (read off a tiny model)."""
     from model import CoGovModel, load_config
 
-    tiny = load_config("world.width=6", "world.height=6", "world.communities_per_side=1")
+    tiny = load_config(
+        "world.width=6",
+        "world.height=6",
+        "world.community_households=36",
+        "world.grid_unit_households=36",
+    )
     return tuple(CoGovModel(tiny).metrics)
 
 
@@ -55,8 +60,8 @@ def synthetic_config(structure: str, synergy: float, seed: int, steps: int) -> d
         "steps": steps,
         "structure": {"institutions": structure != "canonical_pgg", "name": structure},
         "world": {
-            "communities_per_side": 3,
-            "grid_unit_side": 10,
+            "community_households": 1500,
+            "grid_unit_households": 400,
             "height": 100,
             "rewiring": 0.05,
             "torus": structure == "canonical_pgg",
@@ -73,13 +78,13 @@ def synthetic_hash(config: dict[str, Any]) -> str:
 
 
 def synthetic_series(rng: np.random.Generator, steps: int, metrics: Sequence[str]) -> pa.Table:
-    """One row per step 0..steps: random walks in [0, 1]; ``mean_response_time`` is NaN
-    until something is resolved."""
+    """One row per step 0..steps: random walks in [0, 1]; ``workstation_queue`` is NaN for
+    the first steps (a metric that can be missing)."""
     walks = np.clip(0.5 + np.cumsum(rng.normal(0, 0.02, (steps + 1, len(metrics))), 0), 0, 1)
     columns = {"step": pa.array(np.arange(steps + 1))}
     for index, name in enumerate(metrics):
         values = walks[:, index]
-        if name == "mean_response_time":
+        if name == "workstation_queue":
             values = np.where(np.arange(steps + 1) < 3, np.nan, 30 * values)
         columns[name] = pa.array(values)
     return pa.table(columns)

@@ -53,31 +53,55 @@ def run_task(cfg: DictConfig) -> dict:
 
 
 def run_experiment_job(cfg: DictConfig) -> dict:
-    """Run what is missing, store it, print the table and draw the figure."""
+    """Run what is missing (a calibration first, if the experiment needs one), store it,
+    print the table and draw the experiment's figures."""
     import matplotlib
 
     matplotlib.use("Agg")  # the figure goes to files
-    from experiments.figures import draw, write_captions
+    from experiments.figures import FIGURES, draw, write_captions
+    from experiments.pipeline import runs_of
     from experiments.sweep import (
         command_line_overrides,
         confidence_table,
         format_table,
         results_frame,
-        run_experiment,
     )
+    from model.schema import Method
 
     experiment = cfg.experiment
-    specs = run_experiment(cfg, command_line_overrides())
-    frame = results_frame(specs, cfg.results.db)
-    by = "structure" if len(experiment.structures) > 1 or not specs[0].point else None
-    if by is not None:
-        table = confidence_table(frame, by, list(experiment.outputs))
-        print(format_table(table, by, list(experiment.outputs), cfg.lang))
-    files, caption = draw(cfg, specs)
-    write_captions(Path(cfg.results.figures_dir), {experiment.figure: caption})
-    print(f"figure: {', '.join(str(f) for f in files)}")
+    overrides = command_line_overrides()
+    specs = runs_of(cfg, overrides)
+    frame = results_frame(specs, cfg.results.db) if specs else None
+    if specs and (len(experiment.structures) > 1 or not specs[0].point):
+        table = confidence_table(frame, "structure", list(experiment.outputs))
+        print(format_table(table, "structure", list(experiment.outputs), cfg.lang))
+    if Method(experiment.method) is Method.posterior:
+        _print_validation(cfg, frame)
+    captions = {}
+    for name, (owner, _) in FIGURES.items():
+        if owner == experiment.name:
+            files, captions[name] = draw(cfg, specs, name)
+            print(f"figure: {', '.join(str(f) for f in files)}")
+    write_captions(Path(cfg.results.figures_dir), captions)
     print(f"runs stored in {cfg.results.db} (tables runs, timeseries)")
     return {"runs": len(specs)}
+
+
+def _print_validation(cfg: DictConfig, frame) -> None:
+    """Observed against predicted for every validate target, under the last structure."""
+    from experiments.calibration import (
+        _targets_path,
+        format_comparison,
+        predicted_against_observed,
+    )
+    from experiments.targets import validation_targets
+
+    reform = frame[frame["structure"] == cfg.experiment.structures[-1]]
+    targets = validation_targets(_targets_path(cfg.experiment))
+    table = predicted_against_observed(reform, targets)
+    print(f"validation: {cfg.experiment.structures[-1]} against figures the fit never saw")
+    print(format_comparison(table))
+    print(f"{int(table['inside'].sum())} of {len(table)} observed values inside the interval")
 
 
 app = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(run_task)

@@ -1,6 +1,6 @@
 """Every paper figure, drawn from the results database; missing runs are run first.
 
-    uv run cogov-figures                        # all six figures into figures/
+    uv run cogov-figures                        # every figure into figures/
     uv run cogov-figures --only pgg_validation  # one figure
     uv run cogov-figures lang=zh results.db=results/pilot.duckdb
 
@@ -32,7 +32,6 @@ from experiments.sweep import (
     RunSpec,
     confidence_table,
     results_frame,
-    run_experiment,
     timeseries_frame,
 )
 from model.config import load_config
@@ -107,6 +106,335 @@ def structure_comparison(cfg: DictConfig, specs: list[RunSpec], lang: str):
     return fig, caption
 
 
+def cost_effectiveness(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Spending against problems solved and left unsolved, one point per run."""
+    frame = results_frame(specs, cfg.results.db)
+    spending = frame["cost_per_problem_solved"] * frame["problems_solved"]
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.8), sharex=True)
+    for ax, outcome, letter in zip(
+        axes, ("problems_solved", "problems_unsolved"), "ab", strict=True
+    ):
+        for structure in dict.fromkeys(frame["structure"]):
+            rows = frame["structure"] == structure
+            ax.scatter(
+                spending[rows],
+                frame.loc[rows, outcome],
+                s=12,
+                color=STRUCTURE_COLOURS.get(structure, "k"),
+                label=label(structure, lang),
+            )
+        ax.set_xlabel(label("spending_window", lang))
+        ax.set_title(f"({letter}) {label(outcome, lang)}", loc="left")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    config = specs[0].config
+    caption = (
+        "Cost-effectiveness: each point is one run; spending after the burn-in (staff-days) "
+        "against (a) problems solved and (b) problems left unsolved over the same days. "
+        f"{cfg.experiment.seeds} seeds per structure, {config.steps} days with a burn-in of "
+        f"{config.metrics.burn_in} days, {config.world.width} x {config.world.height} "
+        "households; every structure has the same budget."
+    )
+    return fig, caption
+
+
+def size_invariance(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Per-household outcomes per structure at each map size, with 95% intervals."""
+    outputs = list(cfg.experiment.outputs)
+    frame = results_frame(specs, cfg.results.db)
+    sizes = sorted(frame["world.width"].unique())
+    structures = list(dict.fromkeys(frame["structure"]))
+    columns = 3
+    rows = -(-len(outputs) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(7.2, 2.2 * rows), squeeze=False)
+    x = np.arange(len(structures))
+    markers = "os^D"
+    for ax, output, letter in zip(axes.flat, outputs, "abcdefghij", strict=False):
+        for k, size in enumerate(sizes):
+            part = frame[frame["world.width"] == size]
+            table = confidence_table(part, "structure", [output]).set_index("structure")
+            table = table.loc[structures]
+            offset = (k - (len(sizes) - 1) / 2) * 0.25
+            ax.errorbar(
+                x + offset,
+                table[output],
+                yerr=table[f"{output}_ci"],
+                fmt=markers[k % len(markers)],
+                ms=3,
+                lw=0.8,
+                capsize=2,
+                color=f"{0.55 * k / max(1, len(sizes) - 1):.2f}",
+                label=f"{size} x {size}",
+            )
+        ax.set_title(f"({letter}) {label(output, lang)}", loc="left")
+        ax.set_xticks(x, [label(n, lang) for n in structures], rotation=35, ha="right")
+    for ax in axes.flat[len(outputs) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    config = specs[0].config
+    caption = (
+        "Results do not depend on the size of the map: per-household outcomes of each "
+        f"structure on maps of {' and '.join(f'{s} x {s}' for s in sizes)} households, mean "
+        f"of {cfg.experiment.seeds} seeds with 95% confidence intervals (Student t), "
+        f"{config.steps} days, burn-in {config.metrics.burn_in} days; communities of about "
+        f"{config.world.community_households} and grid units of about "
+        f"{config.world.grid_unit_households} households at every size."
+    )
+    return fig, caption
+
+
+def _calibration(cfg: DictConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored particles (long) and summary of ``experiment.calibration``."""
+    from experiments.store import connect
+
+    name = cfg.experiment.calibration
+    with connect(cfg.results.db) as con:
+        particles = con.execute(
+            "SELECT * FROM calibration WHERE calibration = ? ORDER BY generation, particle",
+            [name],
+        ).df()
+        summary = con.execute(
+            "SELECT * FROM calibration_summary WHERE calibration = ?", [name]
+        ).df()
+    return particles, summary
+
+
+def calibration_posterior(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Posterior marginals of the calibrated parameters over their uniform priors."""
+    particles, summary = _calibration(cfg)
+    last = particles[particles["generation"] == particles["generation"].max()]
+    keys = list(summary["parameter"])
+    columns = 3
+    rows = -(-len(keys) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(7.2, 2.1 * rows), squeeze=False)
+    for ax, row, letter in zip(axes.flat, summary.itertuples(), "abcdefghij", strict=False):
+        part = last[last["parameter"] == row.parameter]
+        ax.hist(
+            part["value"],
+            bins=15,
+            range=(row.prior_low, row.prior_high),
+            weights=part["weight"],
+            density=True,
+            color="tab:blue",
+            alpha=0.7,
+        )
+        ax.axhline(1 / (row.prior_high - row.prior_low), color="0.4", ls="--", lw=0.8)
+        ax.axvline(row.median, color="k", lw=0.8)
+        ax.set_title(f"({letter}) {label(row.parameter, lang)}", loc="left")
+        ax.set_yticks([])
+    for ax in axes.flat[len(keys) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    generations = int(particles["generation"].max()) + 1
+    caption = (
+        f"Calibration ({cfg.experiment.calibration}, ABC-SMC with pyabc): weighted posterior "
+        f"of each parameter after {generations} generations of {cfg.experiment.particles} "
+        "particles (bars), against its uniform prior (dashed); the line is the posterior "
+        f"median. Fitted under structure={cfg.experiment.structures[0]} to the calibrate "
+        f"targets of {cfg.experiment.targets}."
+    )
+    return fig, caption
+
+
+def _against_targets(table: pd.DataFrame, ax, lang: str) -> None:
+    y = np.arange(len(table))
+    ax.errorbar(
+        table["predicted"],
+        y,
+        xerr=[
+            table["predicted"] - table["predicted_low"],
+            table["predicted_high"] - table["predicted"],
+        ],
+        fmt="o",
+        ms=3,
+        color="tab:blue",
+        lw=0.8,
+        label=label("predicted", lang),
+    )
+    ax.errorbar(
+        table["observed"],
+        y + 0.25,
+        xerr=[
+            table["observed"] - table["observed_low"],
+            table["observed_high"] - table["observed"],
+        ],
+        fmt="s",
+        ms=3,
+        color="tab:red",
+        lw=0.8,
+        label=label("observed", lang),
+    )
+    ax.set_yticks(
+        y + 0.12,
+        [f"{label(q, lang)}, {p}" for q, p in zip(table["quantity"], table["period"], strict=True)],
+    )
+    ax.invert_yaxis()
+    ax.legend(fontsize=7, loc="lower right")
+
+
+def calibration_fit(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Posterior predictive of each calibrate target against its observed interval."""
+    from experiments.calibration import _targets_path, predicted_against_observed
+    from experiments.targets import calibration_targets
+
+    frame = results_frame(specs, cfg.results.db)
+    table = predicted_against_observed(frame, calibration_targets(_targets_path(cfg.experiment)))
+    fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(table) + 1.0))
+    _against_targets(table, ax, lang)
+    fig.tight_layout()
+    caption = (
+        "Calibration fit: the model's posterior predictive (blue: median and 95% interval "
+        f"over {cfg.experiment.draws} posterior draws, one seed each, structure="
+        f"{cfg.experiment.structures[0]}) against each calibrate target's observed value and "
+        "interval (red)."
+    )
+    return fig, caption
+
+
+def validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """The reform's predictions against the later figures the calibration never saw."""
+    from experiments.calibration import _targets_path, predicted_against_observed
+    from experiments.targets import validation_targets
+
+    frame = results_frame(specs, cfg.results.db)
+    reform = frame[frame["structure"] == cfg.experiment.structures[-1]]
+    table = predicted_against_observed(reform, validation_targets(_targets_path(cfg.experiment)))
+    fig, ax = plt.subplots(figsize=(7.2, 0.32 * len(table) + 1.2))
+    _against_targets(table, ax, lang)
+    fig.tight_layout()
+    caption = (
+        f"Out-of-sample validation: structure={cfg.experiment.structures[-1]} with the "
+        f"calibrated parameters of {cfg.experiment.calibration} unchanged (blue: median and "
+        f"95% interval over {cfg.experiment.draws} posterior draws, one seed each) against "
+        "figures observed after the reform (red), none of which the calibration used. "
+        f"{int(table['inside'].sum())} of {len(table)} observed values lie inside the "
+        "predicted interval."
+    )
+    return fig, caption
+
+
+def robustness(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Regret of each structure over the design (box plots) and the share of futures in
+    which each is best, per headline metric; stores table ``robustness``."""
+    from experiments.robustness import point_table, regret_table, summarise_regret
+    from experiments.store import write_table
+
+    outputs = list(cfg.experiment.outputs)
+    points = point_table(specs, results_frame(specs, cfg.results.db), outputs)
+    table = regret_table(points, outputs, [k for k, _ in specs[0].point])
+    table.insert(0, "experiment", cfg.experiment.name)
+    write_table(cfg.results.db, "robustness", table, {"experiment": cfg.experiment.name})
+    summary = summarise_regret(table)
+    structures = list(dict.fromkeys(s.structure for s in specs))
+    fig, axes = plt.subplots(2, len(outputs), figsize=(7.2, 4.6), squeeze=False)
+    x = np.arange(len(structures))
+    colours = [STRUCTURE_COLOURS.get(n, "k") for n in structures]
+    for k, output in enumerate(outputs):
+        part = table[table["metric"] == output]
+        regrets = [part.loc[part["structure"] == n, "regret"].dropna() for n in structures]
+        top, bottom = axes[0, k], axes[1, k]
+        top.boxplot(regrets, positions=x, widths=0.6, showfliers=False)
+        top.set_title(f"({'abcdefghij'[k]}) {label(output, lang)}", loc="left", fontsize=7)
+        shares = summary[summary["metric"] == output].set_index("structure").loc[structures]
+        bottom.bar(x, shares["best_share"], color=colours)
+        bottom.set_ylim(0, 1)
+        for ax in (top, bottom):
+            ax.set_xticks(
+                x, [label(n, lang) for n in structures], rotation=60, ha="right", fontsize=6
+            )
+    axes[0, 0].set_ylabel(label("regret", lang))
+    axes[1, 0].set_ylabel(label("best_share", lang))
+    fig.tight_layout()
+    experiment = cfg.experiment
+    caption = (
+        f"Robustness over {experiment.samples} futures (a Latin hypercube over "
+        f"{', '.join(experiment.levers)}"
+        + (
+            f", with the calibrated parameters drawn from {experiment.calibration}'s posterior"
+            if experiment.calibration
+            else ""
+        )
+        + f"; {experiment.seeds} seed(s) per structure and future, the same seeds for every "
+        "structure). Top: regret, how far each structure falls short of the best structure in "
+        "the same future (box: quartiles, whiskers: 1.5 IQR). Bottom: the share of futures in "
+        "which each structure is best."
+    )
+    return fig, caption
+
+
+def scenario_discovery(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """PRIM per question: peeling trajectory and the chosen box's limits (scaled to the
+    design's range); stores tables ``scenarios`` and ``feature_scores``."""
+    from experiments.robustness import (
+        answer,
+        check_questions,
+        discover,
+        feature_scores,
+        stored_design,
+    )
+    from experiments.store import write_table
+
+    experiment = cfg.experiment
+    points, inputs = stored_design(cfg)
+    structures = sorted(points["structure"].unique())
+    metrics = [c for c in points.columns if c not in ("point", "structure", *inputs)]
+    questions = check_questions(experiment, structures, set(metrics))
+    outputs = sorted({q["metric"] for q in questions})
+    fig, axes = plt.subplots(len(questions), 2, figsize=(7.2, 2.6 * len(questions)), squeeze=False)
+    boxes, scores = [], []
+    for k, question in enumerate(questions):
+        limits, trajectory = discover(points, inputs, question, experiment.min_coverage)
+        left, right = axes[k]
+        title = f"({'abcdefghij'[2 * k]}) {question.get('description', question['name'])}"
+        left.set_title(title, loc="left", fontsize=7)
+        if limits.empty:
+            share = float(answer(points, question).mean())
+            left.text(0.5, 0.5, label("always" if share == 1 else "never", lang), ha="center")
+            right.set_visible(False)
+            continue
+        limits.insert(0, "question", question["name"])
+        boxes.append(limits)
+        left.plot(trajectory["coverage"], trajectory["density"], "-o", ms=2, lw=0.8, color="0.4")
+        chosen = trajectory[trajectory["chosen"]]
+        left.plot(chosen["coverage"], chosen["density"], "o", color="tab:red")
+        left.set_xlabel(label("coverage", lang))
+        left.set_ylabel(label("density", lang))
+        design = points.groupby("point")[inputs].first()
+        span = (design.max() - design.min()).replace(0, 1)
+        y = np.arange(len(inputs))
+        low = (limits["low"].to_numpy() - design.min().to_numpy()) / span.to_numpy()
+        high = (limits["high"].to_numpy() - design.min().to_numpy()) / span.to_numpy()
+        right.barh(y, high - low, left=low, color=np.where(limits["restricted"], "tab:red", "0.8"))
+        right.set_yticks(y, [label(i, lang) for i in inputs], fontsize=6)
+        right.set_xlim(0, 1)
+        right.set_title(f"({'abcdefghij'[2 * k + 1]}) {label('box', lang)}", loc="left", fontsize=7)
+        outcome = answer(points, question)
+        scores.append(feature_scores(points, inputs, {question["name"]: outcome}))
+    for metric in outputs:
+        for structure in structures:
+            series = points[points["structure"] == structure].set_index("point")[metric]
+            scores.append(feature_scores(points, inputs, {f"{structure}:{metric}": series}))
+    fig.tight_layout()
+    table = pd.concat(boxes, ignore_index=True) if boxes else pd.DataFrame()
+    if not table.empty:
+        table.insert(0, "experiment", experiment.name)
+        write_table(cfg.results.db, "scenarios", table, {"experiment": experiment.name})
+    scored = pd.concat(scores, ignore_index=True)
+    scored.insert(0, "experiment", experiment.name)
+    write_table(cfg.results.db, "feature_scores", scored, {"experiment": experiment.name})
+    caption = (
+        f"Scenario discovery with PRIM (ema-workbench) on the {points['point'].nunique()} "
+        f"futures of experiment={experiment.source}. Left: the peeling trajectory (coverage "
+        "against density) and the box chosen, the densest with coverage of at least "
+        f"{experiment.min_coverage}; right: that box's limits on each input, scaled to the "
+        "design's range (red: restricted). Questions: "
+        + "; ".join(q.get("description", q["name"]) for q in questions)
+        + "."
+    )
+    return fig, caption
+
+
 def shock_response(cfg: DictConfig, specs: list[RunSpec], lang: str):
     """Backlog and satisfaction over time under a shock, per structure, with 95% bands."""
     metrics = ["backlog", "mean_satisfaction"]
@@ -158,8 +486,8 @@ def devolution_heatmap(cfg: DictConfig, specs: list[RunSpec], lang: str):
     table, _ = _point_means(cfg, specs)
     x, y = "government.devolution.authority", "government.devolution.resources"
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.0))
-    _heatmap(axes[0], table, x, y, "mean_response_time", lang, "viridis")
-    _heatmap(axes[1], table, x, y, "local_queue", lang, "magma")
+    _heatmap(axes[0], table, x, y, "time_to_close_mean", lang, "viridis")
+    _heatmap(axes[1], table, x, y, "workstation_queue", lang, "magma")
     fig.tight_layout()
     caption = (
         "Devolution (治理重心下移): authority (x) and resources (y) moved to community "
@@ -269,6 +597,13 @@ FIGURES: dict[str, tuple[str, Drawing]] = {
     "participation_phase": ("participation_phase", participation_phase),
     "pgg_validation": ("pgg_validation", pgg_validation),
     "sensitivity_indices": ("sensitivity", sensitivity_indices),
+    "cost_effectiveness": ("compare_structures", cost_effectiveness),
+    "size_invariance": ("size_invariance", size_invariance),
+    "calibration_posterior": ("calibrate", calibration_posterior),
+    "calibration_fit": ("calibrate", calibration_fit),
+    "validation": ("validate_reform", validation),
+    "robustness": ("robustness", robustness),
+    "scenario_discovery": ("scenario_discovery", scenario_discovery),
 }
 
 
@@ -289,9 +624,10 @@ def save(fig: Figure, name: str, folder: Path) -> list[Path]:
     return [png, pdf]
 
 
-def draw(cfg: DictConfig, specs: list[RunSpec]) -> tuple[list[Path], str]:
-    """Draw the experiment's figure into ``results.figures_dir``; return files and caption."""
-    name = cfg.experiment.figure
+def draw(cfg: DictConfig, specs: list[RunSpec], name: str | None = None) -> tuple[list[Path], str]:
+    """Draw figure ``name`` (the experiment's own by default) into ``results.figures_dir``;
+    return files and caption."""
+    name = name or cfg.experiment.figure
     if name not in FIGURES:
         raise ConfigError(
             "experiment.figure",
@@ -322,6 +658,8 @@ def write_captions(folder: Path, captions: dict[str, str]) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``cogov-figures``: run what is missing for each figure, then draw it."""
+    from experiments.pipeline import runs_of
+
     parser = argparse.ArgumentParser(prog="cogov-figures", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only", choices=list(FIGURES), action="append", help="draw only this figure (repeatable)"
@@ -341,8 +679,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         captions = {}
         for name in names:
             cfg = configs[name]
-            specs = run_experiment(cfg, args.overrides)
-            files, captions[name] = draw(cfg, specs)
+            specs = runs_of(cfg, args.overrides)
+            files, captions[name] = draw(cfg, specs, name)
             print(f"{name}: " + ", ".join(str(f) for f in files))
         print(f"captions: {write_captions(Path(cfg.results.figures_dir), captions)}")
     except (ConfigError, StoreError) as error:

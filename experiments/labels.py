@@ -32,56 +32,117 @@ SHOCKS = {
 
 _SPENDING_LINES = {
     "department_staff": ("department staff", "部门人员"),
-    "devolved_staff": ("devolved staff", "下沉人员"),
+    "workstation_staff": ("workstation staff", "社区工作站人员"),
     "grid_workers": ("grid workers", "网格员"),
     "digital_platform": ("digital platform", "数字平台"),
+    "data_sharing": ("data sharing", "数据共享"),
+    "building_leaders": ("building leaders' stipends", "楼栋长补贴"),
     "purchase_of_services": ("purchase of services", "政府购买服务"),
+    "social_org_grants": ("grants to social organisations", "社会组织孵化资助"),
     "points_rewards": ("points rewards", "积分奖励"),
 }
 
 METRICS = {
     "participation_rate": ("participation rate", "参与率"),
-    "resolution_rate": ("resolution rate", "解决率"),
-    "mean_response_time": ("mean response time (days)", "平均响应时间(天)"),
-    "median_response_time": ("median response time (days)", "响应时间中位数(天)"),
-    "response_time_single": ("response time, one department (days)", "单部门诉求响应时间(天)"),
-    "response_time_cross": ("response time, cross-cutting (days)", "跨部门诉求响应时间(天)"),
-    "response_time_service": ("response time, service needs (days)", "服务需求响应时间(天)"),
+    "problem_resolution_rate": ("problems solved, share", "问题解决率"),
+    "problems_solved": ("problems solved", "已解决问题数"),
+    "problems_unsolved": ("problems left unsolved", "未解决问题数"),
+    "callback_resolved_rate": ("solved at the return call", "回访解决率"),
+    "callback_satisfied_rate": ("satisfied at the return call", "回访满意率"),
+    "on_time_rate": ("closed within the deadline", "按时办结率"),
+    "time_to_close_median": ("median days to close", "办结时间中位数(天)"),
+    "time_to_close_mean": ("mean days to close (restricted)", "平均办结时间(天)"),
+    "time_to_close_single": ("days to close, one department", "单部门诉求办结时间(天)"),
+    "time_to_close_complex": ("days to close, complex issues", "跨部门诉求办结时间(天)"),
+    "time_to_close_service": ("days to close, service needs", "服务需求办结时间(天)"),
+    "abandoned_share": ("abandoned share", "放弃诉求占比"),
+    "recurrence_rate": ("fixes that failed", "整改反弹率"),
     "backlog": ("backlog", "积压诉求"),
+    "undiscovered": ("undiscovered issues", "未发现诉求"),
     "undiscovered_share": ("undiscovered share of open issues", "未发现诉求占比"),
-    "abandoned": ("abandoned share", "放弃诉求占比"),
+    "department_queue": ("department queue", "部门待办"),
+    "workstation_queue": ("workstation queue", "社区工作站待办"),
+    "social_org_queue": ("social-organisation queue", "社会组织待办"),
     "mean_trust": ("institutional trust", "制度信任"),
     "mean_satisfaction": ("satisfaction", "满意度"),
-    "satisfaction_gini": ("satisfaction Gini across communities", "社区间满意度基尼系数"),
-    "cost_per_resolved": ("cost per resolved issue", "每件办结诉求成本"),
+    "satisfaction_gini_households": ("satisfaction Gini across households", "住户间满意度基尼系数"),
+    "satisfaction_gini_communities": (
+        "satisfaction Gini across communities",
+        "社区间满意度基尼系数",
+    ),
     **{
-        f"spending_{k}": (f"daily spending: {en}", f"当日支出: {zh}")
+        f"spending_{k}": (f"spending: {en}", f"支出: {zh}")
         for k, (en, zh) in _SPENDING_LINES.items()
     },
-    "spending_total": ("daily spending", "当日总支出"),
+    "spending_today": ("daily spending", "当日总支出"),
+    "predicted": ("predicted", "模型预测"),
+    "regret": ("regret", "遗憾值"),
+    "best_share": ("share of futures best", "最优情景占比"),
+    "coverage": ("coverage", "覆盖率"),
+    "density": ("density", "密度"),
+    "box": ("box limits (share of range)", "情景框范围(占取值区间)"),
+    "always": ("yes in every future", "所有情景均成立"),
+    "never": ("yes in no future", "无情景成立"),
+    "observed": ("observed", "观测值"),
+    "spending_window": ("spending after the burn-in (staff-days)", "预热期后支出(人日)"),
+    "spending_total": ("total spending", "累计总支出"),
+    "total_budget": ("total budget", "总预算"),
+    "unspent": ("budget unspent", "未支出预算"),
+    "cost_per_problem_solved": (
+        "cost per problem solved (staff-days)",
+        "每解决一个问题的成本(人日)",
+    ),
+    "utilisation_department": ("department utilisation", "部门工作负荷率"),
+    "utilisation_workstation": ("workstation utilisation", "社区工作站负荷率"),
+    "utilisation_social_org": ("social-organisation utilisation", "社会组织负荷率"),
+    "utilisation_grid": ("grid workers' time on casework", "网格员案件工作占比"),
     "n_social_orgs": ("social organisations", "社会组织数量"),
     "social_org_capacity": ("social workers", "社会组织社工人数"),
-    "social_org_projects": ("social-organisation projects", "社会组织项目数"),
     "social_org_service_share": ("share of services run by social orgs", "社会组织承接服务占比"),
     "joint_dispatches": ("joint dispatches (whistle)", "吹哨联合派单次数"),
     "discovered_by_self_report": ("found by residents' reports", "居民自报发现"),
     "discovered_by_building_leader": ("found by building leaders", "楼栋长上报发现"),
     "discovered_by_grid_patrol": ("found by grid patrols", "网格巡查发现"),
     "discovered_by_digital_sensing": ("found by digital sensing", "数字感知发现"),
-    "department_queue": ("department queue", "部门待办"),
-    "local_queue": ("community queue", "社区待办"),
+    "requests_per_household_year": ("requests per household and year", "每户每年诉求数"),
+    "pressure_share": ("offices under assessment pressure", "受考核压力的部门占比"),
     "issues_created": ("issues raised", "诉求总数"),
     "issues_resolved": ("issues resolved", "已办结诉求"),
     "issues_open": ("open issues", "未解决诉求"),
     "issues_abandoned": ("issues abandoned", "放弃诉求数"),
-    **{
-        f"total_spending_{k}": (f"spending: {en}", f"累计支出: {zh}")
-        for k, (en, zh) in _SPENDING_LINES.items()
-    },
-    "total_spending": ("total spending", "累计总支出"),
-    "total_budget": ("total budget", "总预算"),
     "peak_backlog": ("peak backlog", "积压峰值"),
     "recovery_days": ("days to recover", "恢复天数"),
+}
+
+HIGHER_IS_BETTER = {
+    "participation_rate",
+    "problem_resolution_rate",
+    "problems_solved",
+    "callback_resolved_rate",
+    "callback_satisfied_rate",
+    "on_time_rate",
+    "mean_trust",
+    "mean_satisfaction",
+    "social_org_service_share",
+}
+"""Metrics where more is better; :data:`LOWER_IS_BETTER` the opposite; others are neither."""
+
+LOWER_IS_BETTER = {
+    "problems_unsolved",
+    "time_to_close_median",
+    "time_to_close_mean",
+    "time_to_close_single",
+    "time_to_close_complex",
+    "time_to_close_service",
+    "abandoned_share",
+    "recurrence_rate",
+    "backlog",
+    "undiscovered_share",
+    "satisfaction_gini_households",
+    "satisfaction_gini_communities",
+    "cost_per_problem_solved",
+    "peak_backlog",
+    "recovery_days",
 }
 
 LEVERS = {
@@ -90,6 +151,15 @@ LEVERS = {
     "government.devolution.resources": ("devolved resources", "下沉资源"),
     "government.data_sharing": ("data sharing", "数据共享"),
     "party.whistle": ("whistle: joint dispatch", "吹哨报到"),
+    "government.fix_quality": ("chance a fix holds", "整改一次到位概率"),
+    "residents.satisfaction_baseline": ("baseline satisfaction", "基础满意度"),
+    "discovery.channel_ease": ("reporting channel ease", "诉求渠道便利度"),
+    "issues.problems_per_household_year": ("problems per household and year", "每户每年问题数"),
+    "government.dispatch_delay": ("days to pass an order up", "上报派单天数"),
+    "government.budget": ("budget (staff per 10,000 residents)", "预算(每万居民人员)"),
+    "issues.work_spread": ("spread of service times", "办理用时离散度"),
+    "social_orgs.incubation_grant": ("grant to found a social organisation", "社会组织孵化资助"),
+    "accountability.gaming": ("gaming under assessment", "考核应付行为"),
 }
 
 WORDS = {
@@ -112,6 +182,19 @@ WORDS = {
     "levers_in_use": ("levers in use", "当前杠杆"),
     "on": ("on", "开"),
     "off": ("off", "关"),
+    "controls": ("controls", "运行控制"),
+    "next_run": ("parameters of the next run", "下一次运行的参数"),
+    "play_interval": ("pause (ms)", "间隔(毫秒)"),
+    "trust_scale": (
+        "colours span the 2nd to 98th percentile of today's trust",
+        "颜色覆盖当日信任的第2至第98百分位",
+    ),
+    "shock_ahead": ("{shock} from day {start} to day {end}", "{shock}: 第{start}天至第{end}天"),
+    "shock_under_way": (
+        "{shock} under way: day {day} of {days} (days {start} to {end})",
+        "{shock}进行中: 第{day}/{days}天(第{start}天至第{end}天)",
+    ),
+    "shock_over": ("{shock} over (days {start} to {end})", "{shock}已结束(第{start}天至第{end}天)"),
 }
 
 LABELS: dict[str, dict[str, str]] = {

@@ -15,7 +15,6 @@ from omegaconf import DictConfig
 from experiments.files import atomic_path
 from model import CoGovModel
 from model.config import config_hash, to_plain
-from model.metrics import resilience
 
 SUMMARY = "summary.json"
 TIMESERIES = "timeseries.parquet"
@@ -35,23 +34,11 @@ def versions() -> dict[str, str]:
 
 
 def final_metrics(model: CoGovModel) -> dict[str, float | None]:
-    """The last day's metrics plus whole-run figures: spending by line and in total against
-    the budget and, under a shock, resilience (peak backlog, days to recover)."""
-    metrics: dict[str, float | None] = dict(model.metrics)
-    if model.institutions:
-        office = model.street_office
-        for line, spent in office.spent_total.items():
-            metrics[f"total_spending_{line}"] = spent
-        metrics["total_spending"] = sum(office.spent_total.values())
-        metrics["total_budget"] = office.budget * model.steps
-        shock = model.config.shock
-        if shock.duration > 0 and shock.name != "none":
-            backlog = model.datacollector.get_model_vars_dataframe()["backlog"].to_numpy()
-            metrics |= resilience(backlog, shock.start, shock.duration)
-        else:
-            metrics |= {"peak_backlog": None, "recovery_days": None}
+    """The run's headline metrics (after ``metrics.burn_in``), with NaN and infinity as
+    ``None``."""
     return {
-        k: (None if v is None or not math.isfinite(v) else float(v)) for k, v in metrics.items()
+        k: (None if v is None or not math.isfinite(v) else float(v))
+        for k, v in model.headline().items()
     }
 
 
@@ -88,14 +75,19 @@ def write_outputs(model: CoGovModel, out_dir: Path) -> dict[str, Any]:
 
 
 HEADLINE = (
+    "problem_resolution_rate",
+    "callback_resolved_rate",
+    "callback_satisfied_rate",
+    "on_time_rate",
+    "time_to_close_median",
+    "time_to_close_mean",
+    "abandoned_share",
     "participation_rate",
-    "resolution_rate",
-    "mean_response_time",
-    "backlog",
-    "abandoned",
     "mean_trust",
     "mean_satisfaction",
-    "cost_per_resolved",
+    "cost_per_problem_solved",
+    "problems_unsolved",
+    "unspent",
     "n_social_orgs",
     "peak_backlog",
     "recovery_days",

@@ -672,9 +672,13 @@ def write_table(
         con.register("incoming", frame)
         con.execute(f"CREATE TABLE IF NOT EXISTS {_quote(table)} AS SELECT * FROM incoming LIMIT 0")
         where = " AND ".join(f"{_quote(k)} = ?" for k in replace_where)
+        known = {row[0] for row in con.execute(f"DESCRIBE {_quote(table)}").fetchall()}
         con.execute("BEGIN TRANSACTION")
+        for name, kind, *_ in con.execute("DESCRIBE incoming").fetchall():
+            if name not in known:  # a new column (e.g. another design's inputs)
+                con.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {_quote(name)} {kind}")
         con.execute(f"DELETE FROM {_quote(table)} WHERE {where}", list(replace_where.values()))
-        con.execute(f"INSERT INTO {_quote(table)} SELECT * FROM incoming")
+        con.execute(f"INSERT INTO {_quote(table)} BY NAME SELECT * FROM incoming")
         con.execute("COMMIT")
 
 

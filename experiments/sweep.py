@@ -49,9 +49,15 @@ class RunSpec:
         return f"{self.config_hash}-{self.seed}"
 
 
-def _points(experiment: DictConfig, seed: int) -> list[dict[str, Any]]:
-    """The parameter points: every grid combination, or a SALib sample over the levers."""
+def _points(experiment_config: DictConfig, seed: int) -> list[dict[str, Any]]:
+    """The parameter points: every grid combination, a SALib sample over the levers, or draws
+    from a stored calibration's posterior."""
+    experiment = experiment_config.experiment
     method = Method(experiment.method)
+    if method in (Method.abc, Method.posterior):  # the calibration's posterior predictive
+        from experiments.calibration import posterior_draws
+
+        return posterior_draws(experiment_config, experiment.draws, seed)
     if method is Method.grid:
         grid = OmegaConf.to_container(experiment.grid)
         keys = sorted(grid)
@@ -61,7 +67,13 @@ def _points(experiment: DictConfig, seed: int) -> list[dict[str, Any]]:
         ]
     problem = salib_problem(experiment)
     sample = _salib_sample(method, problem, experiment.samples, seed)
-    return [dict(zip(problem["names"], map(float, row), strict=True)) for row in sample]
+    points = [dict(zip(problem["names"], map(float, row), strict=True)) for row in sample]
+    if method is Method.lhs and experiment.calibration:  # calibrated keys from the posterior
+        from experiments.calibration import posterior_draws
+
+        draws = posterior_draws(experiment_config, len(points), seed)
+        points = [draw | point for draw, point in zip(draws, points, strict=True)]
+    return points
 
 
 def salib_problem(experiment: DictConfig) -> dict[str, Any]:
@@ -71,6 +83,10 @@ def salib_problem(experiment: DictConfig) -> dict[str, Any]:
 
 
 def _salib_sample(method: Method, problem: dict, samples: int, seed: int) -> np.ndarray:
+    if method is Method.lhs:
+        from SALib.sample import latin
+
+        return latin.sample(problem, samples, seed=seed)
     if method is Method.sobol:
         from SALib.sample import sobol
 
@@ -104,14 +120,17 @@ def command_line_overrides() -> list[str]:
 def plan(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> list[RunSpec]:
     """Every run the experiment asks for, in a fixed order."""
     experiment = cfg.experiment
-    if Method(experiment.method) is not Method.grid and len(experiment.structures) != 1:
+    if (
+        Method(experiment.method) in (Method.sobol, Method.morris)
+        and len(experiment.structures) != 1
+    ):
         raise ConfigError(
             "experiment.structures",
             "a sobol or morris experiment needs exactly "
             f"one structure (experiment.structures={list(experiment.structures)})",
         )
     base = [*experiment.overrides, *run_overrides(extra_overrides)]
-    points = _points(experiment, seed=0)
+    points = _points(cfg, seed=0)
     specs = []
     for structure in experiment.structures:
         structure_config = load_config(*base, f"structure={structure}")

@@ -33,6 +33,9 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 SCHEMA_NAME = "cogov_schema"
 """Name under which the schema is stored in Hydra's ConfigStore (at the root, not in a group)."""
 
+ISSUE_KINDS = ("emergency", "utility", "general", "complex", "service")
+"""The kinds of issue (``issues.<kind>``), each with a share, a deadline and its work."""
+
 NOT_MODEL_KEYS = ("seed", "experiment", "results", "lang")
 """Top-level keys that do not enter the config hash: the seed (recorded separately) and the
 keys that say how runs are organised and shown, not what is simulated."""
@@ -51,7 +54,7 @@ def _leaf_keys(node: DictConfig, prefix: str = "") -> Iterator[str]:
         child = node._get_node(key)
         if isinstance(child, DictConfig) and child._is_none():
             continue  # an optional group that is not selected (experiment: null)
-        if f"{prefix}{key}" in ("experiment.grid", "experiment.levers"):
+        if f"{prefix}{key}" in ("experiment.grid", "experiment.levers", "experiment.priors"):
             yield f"{prefix}{key}"  # free-form maps of config keys, checked by the sweep
         elif isinstance(child, DictConfig):
             yield from _leaf_keys(child, f"{prefix}{key}.")
@@ -59,12 +62,15 @@ def _leaf_keys(node: DictConfig, prefix: str = "") -> Iterator[str]:
             yield f"{prefix}{key}"
 
 
-def _check_sum(cfg: DictConfig, key: str) -> None:
+def _check_sum(cfg: DictConfig, key: str, names: tuple[str, ...] = (), leaf: str = "") -> None:
+    """The shares under ``key`` (or ``key.<name>.<leaf>`` for each name) sum to 1."""
     node = OmegaConf.select(cfg, key)
-    total = sum(node.values())
+    values = {n: node[n][leaf] for n in names} if names else dict(node.items())
+    total = sum(values.values())
     if abs(total - 1.0) > 1e-6:
-        parts = ", ".join(f"{k}={v}" for k, v in node.items())
-        raise ConfigError(key, f"{key} shares must sum to 1 (they sum to {total:.6g}: {parts})")
+        what = f"{key}.*.{leaf}" if names else key
+        parts = ", ".join(f"{k}={v}" for k, v in values.items())
+        raise ConfigError(what, f"{what} shares must sum to 1 (they sum to {total:.6g}: {parts})")
 
 
 def validate(cfg: DictConfig, *, memory: bool = True) -> None:
@@ -87,25 +93,50 @@ def validate(cfg: DictConfig, *, memory: bool = True) -> None:
         if not rule.check(value):
             raise ConfigError.bad_value(key, value, rule.describe)
     world = cfg.world
-    side = min(world.width, world.height)
-    if world.communities_per_side > side:
+    households = world.width * world.height
+    if cfg.structure.institutions and world.community_households > households:
         raise ConfigError.bad_value(
-            "world.communities_per_side",
-            world.communities_per_side,
-            f"an integer between 1 and min(world.width, world.height) = {side}",
+            "world.community_households",
+            world.community_households,
+            f"at most the map's {households} households (world.width x world.height); "
+            "use a smaller community or a bigger map",
         )
-    if world.torus and side < 3:
+    if world.grid_unit_households > world.community_households:
+        raise ConfigError.bad_value(
+            "world.grid_unit_households",
+            world.grid_unit_households,
+            f"at most world.community_households = {world.community_households}",
+        )
+    if world.torus and min(world.width, world.height) < 3:
         raise ConfigError.bad_value(
             "world.torus", True, "false when world.width or world.height is below 3"
         )
     _check_sum(cfg, "government.budget_shares")
     _check_sum(cfg, "party.split")
+    _check_sum(cfg, "issues", ISSUE_KINDS, "share")
     departments = cfg.government.departments
-    if not 1 <= cfg.issues.max_departments <= departments:
+    if cfg.issues.complex.share > 0 and not 2 <= cfg.issues.max_departments <= departments:
         raise ConfigError.bad_value(
             "issues.max_departments",
             cfg.issues.max_departments,
-            f"an integer between 1 and government.departments = {departments}",
+            f"an integer between 2 and government.departments = {departments} "
+            "(or issues.complex.share=0)",
+        )
+    gov, discovery = cfg.government, cfg.discovery
+    leaders = 10_000 / (world.household_size * discovery.households_per_leader)
+    levers = gov.data_sharing * gov.data_sharing_cost + (
+        discovery.building_leaders * leaders * discovery.leader_stipend
+    )
+    if levers > gov.budget:
+        raise ConfigError.bad_value(
+            "government.budget",
+            gov.budget,
+            f"at least the levers' running costs, {levers:.4g} staff-days per day per 10,000 "
+            "residents (government.data_sharing_cost, discovery.leader_stipend)",
+        )
+    if cfg.steps > 0 and cfg.metrics.burn_in >= cfg.steps:
+        raise ConfigError.bad_value(
+            "metrics.burn_in", cfg.metrics.burn_in, f"an integer below steps = {cfg.steps}"
         )
     if memory:
         check_memory(cfg)

@@ -82,7 +82,7 @@ class FastEngine:
         model, population = self.model, self.model.population
         issues = model.config.issues
         co_producing = model.lattice.group_mean(population.participating)
-        rate = issues.base_rate * model.shock.rate_multiplier(model.steps)
+        rate = issues.problems_per_household_year / 365 * model.shock.rate_multiplier(model.steps)
         chance = rate * (1 - issues.prevention * co_producing)
         contagion = model.shock.contagion(model.steps)
         if contagion:

@@ -1,5 +1,5 @@
 """The issue flow shared by both engines: issue attributes, institutional discovery, routing at
-the street dispatch hub, task scheduling, closure and abandonment.
+the street dispatch hub, task scheduling, closure, abandonment and the return call.
 
 Routing follows the chain "社区发现、街道呼叫、集中派单、协同整治" [S002]: a discovered issue is
 sent to the community workstation when it has authority (重心下移), to its departments jointly
@@ -10,7 +10,6 @@ purchased project under 三社联动, or to the community workstation.
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -19,12 +18,16 @@ import numpy as np
 from model.issues import (
     CANCELLED,
     CHANNELS,
+    COMPLEX,
     DONE,
+    KINDS,
+    MAX_SEVERITY,
     NOT_YET,
     QUEUED,
     ROUTES,
     SCHEDULED,
     SERVICE,
+    SERVICE_KIND,
     IssueStore,
     TaskStore,
 )
@@ -34,12 +37,19 @@ if TYPE_CHECKING:
     from agents.handler import Handler
     from model.model import CoGovModel
 
+SELF_REPORT = CHANNELS.index("self_report")
+
 
 class IssueFlow:
     """Creates, routes, schedules and closes issues; keeps the counters the metrics read."""
 
     def __init__(self, model: CoGovModel):
         self.model = model
+        issues = model.config.issues
+        kinds = [getattr(issues, name) for name in KINDS]
+        self.kind_share = np.array([kind.share for kind in kinds])
+        self.deadline = np.array([kind.deadline_days for kind in kinds])
+        self.work_median = np.array([kind.work_days for kind in kinds])
         self.issues = IssueStore()
         self.tasks = TaskStore()
         self.handlers: list[Handler] = []
@@ -47,10 +57,18 @@ class IssueFlow:
         self.undiscovered = np.zeros(0, np.int64)  # open issues nobody has reported yet
         self.discovered_today: list[np.ndarray] = []
         self.pending: dict[int, list[int]] = defaultdict(list)  # day -> tasks released that day
+        self.callbacks: dict[int, list[int]] = defaultdict(list)  # day -> issues to call back
         self.discoveries = dict.fromkeys(CHANNELS, 0)
         self.routes = dict.fromkeys(ROUTES, 0)
         self.projects = 0  # 三社联动 contracts: one per social organisation and day
         self.local_services = 0  # service needs the community workstations took on
+        self.resolved_count = 0
+        self.abandoned_count = 0
+        self.effort_tasks = 0  # tasks done with extra effort under accountability pressure
+        self.gamed_tasks = 0  # tasks closed early under pressure (gaming)
+        self.capacity_offered: dict[str, float] = defaultdict(float)  # staff-days, by handler kind
+        self.work_done: dict[str, float] = defaultdict(float)
+        self.grid_casework = np.zeros(model.partition.n_grid_units)  # worker-days, yesterday
         self._contracted_today: set[int] = set()
 
     # -- handlers -------------------------------------------------------------------------
@@ -60,30 +78,45 @@ class IssueFlow:
         self.handlers.append(handler)
         return len(self.handlers) - 1
 
+    def record_work(self, kind: str, capacity: float, worked: float) -> None:
+        """A handler of ``kind`` had ``capacity`` staff-days today and worked ``worked``."""
+        self.capacity_offered[kind] += capacity
+        self.work_done[kind] += worked
+
     # -- creation -------------------------------------------------------------------------
+
+    def kind_shares(self, day: int) -> np.ndarray:
+        """Today's shares of the kinds of issue: during a shock service needs take
+        ``shock.service_share`` and the other kinds share the rest in their usual proportions."""
+        shock = self.model.shock
+        if not shock.active(day):
+            return self.kind_share
+        service = shock.config.service_share
+        others = self.kind_share.copy()
+        others[SERVICE_KIND] = 0.0
+        total = others.sum()
+        shares = others * (1 - service) / total if total else others
+        shares[SERVICE_KIND] = service if total else 1.0
+        return shares
 
     def raise_issues(self, origins: np.ndarray) -> np.ndarray:
         """Households ``origins`` (each without an open issue) raise one issue each today.
 
-        Category, severity, departments needed and whether sensors can see it are drawn here:
-        a service need with probability ``service_share`` (more during an epidemic), else a
-        department issue of a uniform category that is cross-cutting with probability
-        ``cross_share`` and then needs 2..max_departments departments.
+        Kind, category, severity, departments needed and whether sensors can see it are drawn
+        here: a service need, or a department issue of a uniform category; a complex issue
+        needs 2..max_departments departments.
         """
         model, rng = self.model, self.model.rng
         cfg = model.config
         n = len(origins)
-        service_share = model.shock.service_share(model.steps)
-        is_service = rng.random(n) < service_share
+        kind = rng.choice(len(KINDS), size=n, p=self.kind_shares(model.steps))
+        is_service = kind == SERVICE_KIND
         category = np.where(is_service, SERVICE, rng.integers(0, cfg.government.departments, n))
-        cross = ~is_service & (rng.random(n) < cfg.issues.cross_share)
-        extra = rng.integers(2, max(2, cfg.issues.max_departments) + 1, n)
-        departments = np.where(
-            is_service, 0, np.where(cross & (cfg.issues.max_departments > 1), extra, 1)
-        )
+        several = rng.integers(2, max(2, cfg.issues.max_departments) + 1, n)
+        departments = np.where(is_service, 0, np.where(kind == COMPLEX, several, 1))
         sensable = ~is_service & (rng.random(n) < cfg.discovery.sensable_share)
-        severity = rng.integers(1, 4, n)
-        return self._add(origins, category, severity, departments, sensable)
+        severity = rng.integers(1, MAX_SEVERITY + 1, n)
+        return self._add(origins, category, kind, severity, departments, sensable)
 
     def raise_initial_issues(self, share: float) -> None:
         """Step 0: a district starts with a backlog: each household has an open, unreported
@@ -95,13 +128,14 @@ class IssueFlow:
         if len(origins):
             self.raise_issues(origins)
 
-    def _add(self, origins, category, severity, departments, sensable, recurrence_of=None):
+    def _add(self, origins, category, kind, severity, departments, sensable, recurrence_of=None):
         model = self.model
         ids = self.issues.add(
             model.steps,
             origins,
             model.partition.community[origins],
             category,
+            kind,
             severity,
             departments,
             sensable,
@@ -115,13 +149,15 @@ class IssueFlow:
     def reraise(self, issue: int) -> None:
         """A fix that did not hold: the same problem is raised again at once."""
         i = self.issues
+        ids = [issue]
         self._add(
-            i.origin[[issue]],
-            i.category[[issue]],
-            i.severity[[issue]],
-            i.departments[[issue]],
-            i.sensable[[issue]],
-            np.array([issue]),
+            i.origin[ids],
+            i.category[ids],
+            i.kind[ids],
+            i.severity[ids],
+            i.departments[ids],
+            i.sensable[ids],
+            np.array(ids),
         )
 
     # -- discovery ------------------------------------------------------------------------
@@ -131,33 +167,38 @@ class IssueFlow:
         ids = self.undiscovered
         return ids[self.issues.discovered[ids] == NOT_YET]
 
-    def mark_discovered(self, ids: np.ndarray, channel: str) -> None:
-        """Record the first discovery of ``ids`` by ``channel`` (later reports change nothing)."""
+    def mark_discovered(self, ids: np.ndarray, channel: str) -> np.ndarray:
+        """Record the first discovery of ``ids`` by ``channel`` (later reports change nothing);
+        return the issues newly discovered."""
         ids = np.unique(ids[self.issues.discovered[ids] == NOT_YET])
-        if len(ids) == 0:
-            return
-        self.issues.set("discovered", ids, self.model.steps)
-        self.issues.set("channel", ids, CHANNELS.index(channel))
-        self.discoveries[channel] += len(ids)
-        self.discovered_today.append(ids)
+        if len(ids):
+            self.issues.discovered[ids] = self.model.steps
+            self.issues.channel[ids] = CHANNELS.index(channel)
+            self.discoveries[channel] += len(ids)
+            self.discovered_today.append(ids)
+        return ids
 
     def patrol_and_sense(self) -> None:
         """Grid workers patrol their units (网格化管理) and the platform senses (一网统管).
 
         A grid unit of ``S`` households whose patrols inspect ``H`` household-visits a day
         notices an open issue with probability ``detection * (1 - exp(-H / S))``: with a fixed
-        team per unit, bigger units are watched less. In the super grid (超级网格) party members
-        and co-producing volunteers add their visits. Sensors see a sensable issue with
-        probability ``sensing_max * coverage``.
+        team per unit, bigger units are watched less. Recording what they found takes the grid
+        workers' time (``discovery.record_days`` per issue), which the next day's patrol lacks.
+        In the super grid (超级网格) party members and co-producing volunteers add their visits.
+        Sensors see a sensable issue with probability ``sensing_max * coverage``.
         """
         model, rng, cfg = self.model, self.model.rng, self.model.config.discovery
         ids = self.still_undiscovered()
-        if len(ids) == 0:
-            return
         unit = model.partition.grid_unit[self.issues.origin[ids]]
         visits = model.patrol_visits_per_unit()
         chance = cfg.patrol_detection * (1 - np.exp(-visits / model.unit_households))
-        self.mark_discovered(ids[rng.random(len(ids)) < chance[unit]], "grid_patrol")
+        found = self.mark_discovered(ids[rng.random(len(ids)) < chance[unit]], "grid_patrol")
+        found_units = model.partition.grid_unit[self.issues.origin[found]]
+        units = model.partition.n_grid_units
+        self.grid_casework = np.bincount(found_units, minlength=units) * cfg.record_days
+        workers = model.street_office.allocation["grid_workers"]
+        self.record_work("grid", workers, min(workers, float(self.grid_casework.sum())))
         ids = self.still_undiscovered()
         sensing = cfg.sensing_max * model.street_office.digital_coverage
         seen = self.issues.sensable[ids] & (rng.random(len(ids)) < sensing)
@@ -166,13 +207,16 @@ class IssueFlow:
     # -- routing --------------------------------------------------------------------------
 
     def route_discovered(self) -> None:
-        """The street dispatch hub sends every issue discovered today on its way."""
+        """The street dispatch hub sends every issue discovered today on its way; its deadline
+        runs from today."""
         if not self.discovered_today:
             return
         ids = np.concatenate(self.discovered_today)
         self.discovered_today = []
         self.undiscovered = self.still_undiscovered()
-        self.issues.set("first_dispatch", ids, self.model.steps)
+        day = self.model.steps
+        self.issues.first_dispatch[ids] = day
+        self.issues.due[ids] = day + self.deadline[self.issues.kind[ids]]
         for issue in ids.tolist():
             if self.issues.category[issue] == SERVICE:
                 self._route_service_need(issue)
@@ -185,7 +229,7 @@ class IssueFlow:
         lead = int(self.issues.category[issue])
         count = int(self.issues.departments[issue])
         needed = [lead]
-        if count > 1:  # the other departments a cross-cutting issue needs
+        if count > 1:  # the other departments a complex issue needs
             others = [d for d in range(gov.departments) if d != lead]
             needed += rng.choice(others, size=count - 1, replace=False).tolist()
         if rng.random() < gov.devolution.authority:  # the community may decide it
@@ -193,7 +237,11 @@ class IssueFlow:
             self._dispatch(issue, "local", [station] * count, day, sequential=False)
         elif count > 1 and model.party_committee.blow_whistle():  # 街道吹哨、部门报到
             departments = [model.departments[d] for d in needed]
-            self._dispatch(issue, "joint", departments, day + gov.dispatch_delay, sequential=False)
+            extra = model.config.party.whistle_staff_days  # each department reports (报到)
+            model.time_used["department_reporting"] += extra * count
+            self._dispatch(
+                issue, "joint", departments, day + gov.dispatch_delay, sequential=False, extra=extra
+            )
         else:  # up the line, one department after another
             departments = [model.departments[d] for d in needed]
             self._dispatch(
@@ -217,34 +265,64 @@ class IssueFlow:
             self.local_services += 1
             self._dispatch(issue, "local", [station], model.steps, sequential=False)
 
-    def _dispatch(self, issue: int, route: str, handlers: list, ready: int, sequential: bool):
-        """Create one task per handler; release them all on ``ready``, or (``sequential``) the
+    def _dispatch(
+        self,
+        issue: int,
+        route: str,
+        handlers: list[Handler],
+        ready: int,
+        sequential: bool,
+        extra: float = 0.0,
+    ) -> None:
+        """Create one task per handler, each with lognormal work (median by the issue's kind)
+        plus ``extra`` staff-days; release them all on ``ready``, or (``sequential``) the
         first on ``ready`` and each next one a hand-off after its predecessor is done."""
-        self.issues.set("route", issue, ROUTES.index(route))
-        self.issues.set("tasks_left", issue, len(handlers))
+        issues, rng = self.issues, self.model.rng
+        issues.route[issue] = ROUTES.index(route)
+        issues.tasks_left[issue] = len(handlers)
         self.routes[route] += 1
-        ids = [self.tasks.add(issue, h.handler_id, NOT_YET) for h in handlers]
-        self.issues.set("first_task", issue, ids[0])
+        median = self.work_median[issues.kind[issue]]
+        spread = self.model.config.issues.work_spread
+        work = median * np.exp(spread * rng.standard_normal(len(handlers))) + extra
+        ids = self.tasks.add(issue, [h.handler_id for h in handlers], work)
+        issues.first_task[issue] = ids[0]
         if sequential:
-            for this, following in itertools.pairwise(ids):
-                self.tasks.set("next_task", this, following)
-            self.schedule(ids[0], ready)
+            self.tasks.next_task[ids[:-1]] = ids[1:]
+            self.schedule(int(ids[0]), ready)
         else:
-            for task in ids:
+            for task in ids.tolist():
                 self.schedule(task, ready)
 
     def schedule(self, task: int, day: int) -> None:
         """Release ``task`` into its handler's queue on ``day`` (today: at once)."""
-        self.tasks.set("ready", task, day)
+        self.tasks.ready[task] = day
         if day <= self.model.steps:
             self._enqueue(task)
         else:
-            self.tasks.set("state", task, SCHEDULED)
+            self.tasks.state[task] = SCHEDULED
             self.pending[day].append(task)
 
     def _enqueue(self, task: int) -> None:
-        self.tasks.set("state", task, QUEUED)
-        self.handlers[self.tasks.handler[task]].enqueue(task)
+        """The task joins its handler's queue. A handler under accountability pressure puts in
+        extra effort (more work, a fix more likely to hold), or, with probability
+        ``accountability.gaming``, closes it early (less work, a fix less likely to hold)."""
+        model, tasks = self.model, self.tasks
+        handler = self.handlers[tasks.handler[task]]
+        quality = model.config.government.fix_quality
+        if handler.under_pressure:
+            duty = model.config.accountability
+            if model.rng.random() < duty.gaming:
+                tasks.work[task] *= 1 - duty.gaming_saving
+                quality *= 1 - duty.gaming_saving
+                self.gamed_tasks += 1
+            else:
+                model.time_used["accountability_effort"] += tasks.work[task] * duty.effort_cost
+                tasks.work[task] *= 1 + duty.effort_cost
+                quality = 1 - (1 - quality) * (1 - duty.effort_gain)
+                self.effort_tasks += 1
+        tasks.hold[task] = quality
+        tasks.state[task] = QUEUED
+        handler.enqueue(task, float(self.issues.due[tasks.issue[task]]))
 
     def release_due(self) -> None:
         """Tasks whose delay ends today join their handlers' queues."""
@@ -254,8 +332,8 @@ class IssueFlow:
 
     def hand_over(self, task: int, handler: Handler) -> None:
         """Move a queued task to another handler's queue (a closing social organisation)."""
-        self.tasks.set("handler", task, handler.handler_id)
-        handler.enqueue(task)
+        self.tasks.handler[task] = handler.handler_id
+        handler.enqueue(task, float(self.issues.due[self.tasks.issue[task]]))
 
     # -- handling and closure -------------------------------------------------------------
 
@@ -263,34 +341,66 @@ class IssueFlow:
         """``handler`` has done ``task``: hand over to the next department, or close the issue
         when its last task is done."""
         day = self.model.steps
-        issue = int(self.tasks.issue[task])
-        self.tasks.set("done", task, day)
-        self.tasks.set("state", task, DONE)
-        quality = self.issues.quality[issue] * handler.quality_for(int(self.issues.category[issue]))
-        self.issues.set("quality", issue, quality)
-        following = int(self.tasks.next_task[task])
+        tasks, issues = self.tasks, self.issues
+        issue = int(tasks.issue[task])
+        tasks.done[task] = day
+        tasks.state[task] = DONE
+        issues.quality[issue] *= tasks.hold[task]
+        following = int(tasks.next_task[task])
         if following >= 0:
-            handoff = self.model.config.government.handoff_delay
-            sharing = self.model.config.government.data_sharing
-            self.schedule(following, day + max(1, int(handoff * (1 - sharing) + 0.5)))
-        left = self.issues.tasks_left[issue] - 1
-        self.issues.set("tasks_left", issue, left)
-        if left == 0:
+            gov = self.model.config.government
+            self.schedule(
+                following, day + max(1, int(gov.handoff_delay * (1 - gov.data_sharing) + 0.5))
+            )
+        issues.tasks_left[issue] -= 1
+        if issues.tasks_left[issue] == 0:
             self.close(issue)
 
     def close(self, issue: int) -> None:
-        """Resolve ``issue``; the fix holds with the product of its handlers' qualities."""
-        model = self.model
-        held = bool(model.rng.random() < self.issues.quality[issue])
-        self.issues.set("resolved", issue, model.steps)
-        self.issues.set("held", issue, held)
-        origin = int(self.issues.origin[issue])
+        """Resolve ``issue``; the fix holds with the product of its tasks' chances. A self-
+        reported issue (诉求) gets a return call ``metrics.callback_days`` later; the offices
+        that worked on it are credited for the assessment (考核)."""
+        model, issues = self.model, self.issues
+        day = model.steps
+        held = bool(model.rng.random() < issues.quality[issue])
+        issues.resolved[issue] = day
+        issues.held[issue] = held
+        self.resolved_count += 1
+        origin = int(issues.origin[issue])
         population = model.population
         population.open_issue[origin] = -1
         population.outcome[origin] = FIX_HELD if held else FIX_FAILED
-        population.outcome_delay[origin] = model.steps - int(self.issues.created[issue])
+        population.outcome_delay[origin] = day - int(issues.created[issue])
+        if issues.channel[issue] == SELF_REPORT:
+            self.callbacks[day + model.config.metrics.callback_days].append(issue)
+        self._credit(issue, on_time=day <= issues.due[issue], held=held)
         if not held:
             self.reraise(issue)
+
+    def _credit(self, issue: int, on_time: bool, held: bool) -> None:
+        """Tell the assessment (考核), if any, how an issue ended for the offices that worked
+        on it."""
+        assessment = self.model.assessment
+        if assessment is None:
+            return
+        issues = self.issues
+        first = int(issues.first_task[issue])
+        handlers = self.tasks.handler[first : first + int(issues.n_tasks(issue))]
+        satisfaction = float(self.model.population.satisfaction[issues.origin[issue]])
+        assessment.credit(handlers, on_time, held, satisfaction)
+
+    def call_back(self) -> None:
+        """Return calls (回访) due today: the caller says the problem is solved if the fix
+        held, and is satisfied with probability equal to their satisfaction today."""
+        due = self.callbacks.pop(self.model.steps, [])
+        if not due:
+            return
+        ids = np.array(due)
+        issues = self.issues
+        satisfaction = self.model.population.satisfaction[issues.origin[ids]]
+        issues.callback[ids] = self.model.steps
+        issues.said_solved[ids] = issues.held[ids]
+        issues.said_satisfied[ids] = self.model.rng.random(len(ids)) < satisfaction
 
     def abandon_overdue(self) -> None:
         """Issues open for ``max_wait`` days are abandoned; their remaining tasks cancelled."""
@@ -301,7 +411,8 @@ class IssueFlow:
         overdue = self.open_ids[issues.created[self.open_ids] <= cutoff]
         if len(overdue) == 0:
             return
-        issues.set("abandoned", overdue, model.steps)
+        issues.abandoned[overdue] = model.steps
+        self.abandoned_count += len(overdue)
         origins = issues.origin[overdue]
         model.population.open_issue[origins] = -1
         model.population.outcome[origins] = ABANDONED
@@ -309,6 +420,7 @@ class IssueFlow:
         for issue in overdue[issues.first_task[overdue] >= 0].tolist():
             first = int(issues.first_task[issue])
             self._cancel(range(first, first + int(issues.n_tasks(issue))))
+            self._credit(issue, on_time=False, held=False)
         self.open_ids = issues.still_open(self.open_ids)
         self.undiscovered = issues.still_open(self.undiscovered)
 
@@ -319,7 +431,7 @@ class IssueFlow:
                 continue
             if state == QUEUED:
                 self.handlers[self.tasks.handler[task]].queued -= 1
-            self.tasks.set("state", task, CANCELLED)
+            self.tasks.state[task] = CANCELLED
 
     def new_day(self) -> None:
         """Forget yesterday's contracts (a project is one organisation's contracts of a day)."""

@@ -2,7 +2,8 @@
 
 Issues are arrays, not objects, so a million households raise and close thousands of issues a
 day cheaply. Every issue is tracked from creation through discovery and dispatch to resolution
-or abandonment, with the day of each event; each task records which handler did it and when.
+or abandonment and the return call, with the day of each event; each task records which
+handler did it, its work and when it was done.
 """
 
 from __future__ import annotations
@@ -17,43 +18,50 @@ NOT_YET = -1
 SERVICE = -1
 """Category of a service need (elder care, ...); department issues have category 0..K-1."""
 
-# How a discovered issue was first found.
+KINDS = ("emergency", "utility", "general", "complex", "service")
+"""Kinds of issue (``issues.<kind>`` in the config): a complex issue needs several
+departments, a service need goes to a social organisation or a workstation."""
+COMPLEX, SERVICE_KIND = KINDS.index("complex"), KINDS.index("service")
+
+MAX_SEVERITY = 3
+"""Severity runs from 1 (minor) to MAX_SEVERITY (serious)."""
+
 CHANNELS = ("self_report", "building_leader", "grid_patrol", "digital_sensing")
-# Where a discovered issue was routed.
+"""How a discovered issue was first found; a self-report is a 诉求 with a return call."""
 ROUTES = ("department", "joint", "local", "social_org")
+"""Where a discovered issue was routed."""
 
 
 class ColumnStore:
-    """Growable named columns of equal length, with amortised O(1) appends."""
+    """Growable named columns of equal length, with amortised O(1) appends.
+
+    Each column is an attribute holding the whole allocated array (rows ``size`` and beyond
+    are unused); index it by id. :meth:`view` gives the live rows of a column.
+    """
 
     columns: ClassVar[dict[str, tuple[type, object]]] = {}
 
     def __init__(self, capacity: int = 1024):
         self.size = 0
-        self._data = {
-            name: np.full(capacity, fill, dtype=dtype)
-            for name, (dtype, fill) in self.columns.items()
-        }
-        self._expose()
+        self.capacity = capacity
+        for name, (dtype, fill) in self.columns.items():
+            setattr(self, name, np.full(capacity, fill, dtype=dtype))
 
-    def _expose(self) -> None:
-        """Each column as an attribute: a view of its first ``size`` rows."""
-        for name, column in self._data.items():
-            setattr(self, name, column[: self.size])
+    def view(self, name: str) -> np.ndarray:
+        """The live rows ``0 .. size-1`` of column ``name``."""
+        return getattr(self, name)[: self.size]
 
     def _append(self, count: int) -> slice:
         """Make room for ``count`` new rows; return their slice."""
         needed = self.size + count
-        capacity = len(next(iter(self._data.values())))
-        if needed > capacity:
-            new_capacity = max(needed, 2 * capacity)
+        if needed > self.capacity:
+            self.capacity = max(needed, 2 * self.capacity)
             for name, (dtype, fill) in self.columns.items():
-                grown = np.full(new_capacity, fill, dtype=dtype)
-                grown[: self.size] = self._data[name][: self.size]
-                self._data[name] = grown
+                grown = np.full(self.capacity, fill, dtype=dtype)
+                grown[: self.size] = getattr(self, name)[: self.size]
+                setattr(self, name, grown)
         rows = slice(self.size, needed)
         self.size = needed
-        self._expose()
         return rows
 
 
@@ -64,21 +72,27 @@ class IssueStore(ColumnStore):
         "origin": (np.int64, -1),  # household index
         "community": (np.int32, -1),
         "category": (np.int16, SERVICE),  # department 0..K-1, or SERVICE
-        "severity": (np.int8, 1),  # 1 minor, 2 moderate, 3 serious
-        "departments": (np.int16, 0),  # departments needed (1 unless cross-cutting)
+        "kind": (np.int8, 0),  # index into KINDS
+        "severity": (np.int8, 1),  # 1 minor .. MAX_SEVERITY serious
+        "departments": (np.int16, 0),  # departments needed (1 unless complex; 0 for a service)
         "sensable": (np.bool_, False),  # digital sensors can detect it
         "created": (np.int32, NOT_YET),
         "discovered": (np.int32, NOT_YET),
         "channel": (np.int8, -1),  # index into CHANNELS
         "first_dispatch": (np.int32, NOT_YET),
+        "due": (np.float64, np.inf),  # day by which it must be closed: dispatch + deadline
         "route": (np.int8, -1),  # index into ROUTES
         "resolved": (np.int32, NOT_YET),
         "abandoned": (np.int32, NOT_YET),
-        "held": (np.bool_, False),  # the fix held (quality)
+        "held": (np.bool_, False),  # the fix held
         "tasks_left": (np.int16, 0),
         "first_task": (np.int64, -1),  # its tasks are first_task .. first_task + n_tasks - 1
-        "quality": (np.float64, 1.0),  # product of the qualities of the handlers so far
+        "quality": (np.float64, 1.0),  # chance the fix holds: product over its tasks so far
         "recurrence_of": (np.int64, -1),  # the issue whose failed fix this one repeats
+        "root": (np.int64, -1),  # the original problem (itself unless a recurrence)
+        "callback": (np.int32, NOT_YET),  # day of the return call (回访), self-reports only
+        "said_solved": (np.bool_, False),  # at the return call the caller says it is solved
+        "said_satisfied": (np.bool_, False),  # at the return call the caller is satisfied
     }
 
     def add(
@@ -87,37 +101,34 @@ class IssueStore(ColumnStore):
         origin: np.ndarray,
         community: np.ndarray,
         category: np.ndarray,
+        kind: np.ndarray,
         severity: np.ndarray,
         departments: np.ndarray,
         sensable: np.ndarray,
         recurrence_of: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Append new issues created on ``day``; return their ids."""
+        """Append new issues created on ``day``; return their ids. A recurrence keeps the
+        root (original problem) of the issue it repeats."""
         rows = self._append(len(origin))
-        data = self._data
-        data["origin"][rows] = origin
-        data["community"][rows] = community
-        data["category"][rows] = category
-        data["severity"][rows] = severity
-        data["departments"][rows] = departments
-        data["sensable"][rows] = sensable
-        data["created"][rows] = day
-        if recurrence_of is not None:
-            data["recurrence_of"][rows] = recurrence_of
-        return np.arange(rows.start, rows.stop)
-
-    def set(self, column: str, ids: np.ndarray | int, value) -> None:
-        """Write ``value`` into ``column`` for the issues ``ids``."""
-        self._data[column][ids] = value
+        self.origin[rows] = origin
+        self.community[rows] = community
+        self.category[rows] = category
+        self.kind[rows] = kind
+        self.severity[rows] = severity
+        self.departments[rows] = departments
+        self.sensable[rows] = sensable
+        self.created[rows] = day
+        ids = np.arange(rows.start, rows.stop)
+        if recurrence_of is None:
+            self.root[rows] = ids
+        else:
+            self.recurrence_of[rows] = recurrence_of
+            self.root[rows] = self.root[recurrence_of]
+        return ids
 
     def n_tasks(self, ids: np.ndarray | int) -> np.ndarray | int:
         """Tasks an issue needs: one per department, one for a service need."""
         return np.maximum(1, self.departments[ids])
-
-    @property
-    def is_open(self) -> np.ndarray:
-        """Mask over all issues: neither resolved nor abandoned."""
-        return (self.resolved == NOT_YET) & (self.abandoned == NOT_YET)
 
     def still_open(self, ids: np.ndarray) -> np.ndarray:
         """The issues among ``ids`` that are neither resolved nor abandoned."""
@@ -129,8 +140,9 @@ WAITING, SCHEDULED, QUEUED, DONE, CANCELLED = range(5)
 
 
 class TaskStore(ColumnStore):
-    """Handling tasks: one per department an issue needs (or one for a local or social-org
-    handler). A task is released (enters a queue) on ``ready`` and is done on ``done``."""
+    """Handling tasks: one per department an issue needs (or one per task of a local or
+    social-organisation handler). A task is released into its handler's queue on ``ready``
+    and is done on ``done``, when its ``work`` (staff-days) has been worked off."""
 
     columns = {  # noqa: RUF012
         "issue": (np.int64, -1),
@@ -139,18 +151,15 @@ class TaskStore(ColumnStore):
         "done": (np.int32, NOT_YET),
         "state": (np.int8, WAITING),
         "next_task": (np.int64, -1),  # released after this one (sequential hand-off), or -1
+        "work": (np.float64, 0.0),  # staff-days of work left
+        "hold": (np.float64, 1.0),  # chance the fix this task makes holds
     }
 
-    def add(self, issue: int, handler: int, ready: int, next_task: int = -1) -> int:
-        """Append one task; return its id."""
-        rows = self._append(1)
-        data = self._data
-        data["issue"][rows] = issue
-        data["handler"][rows] = handler
-        data["ready"][rows] = ready
-        data["next_task"][rows] = next_task
-        return rows.start
-
-    def set(self, column: str, ids: np.ndarray | int, value) -> None:
-        """Write ``value`` into ``column`` for the tasks ``ids``."""
-        self._data[column][ids] = value
+    def add(self, issue: int, handlers: list[int], work: np.ndarray) -> np.ndarray:
+        """Append one task per handler for ``issue`` with its ``work`` (staff-days); return
+        their ids."""
+        rows = self._append(len(handlers))
+        self.issue[rows] = issue
+        self.handler[rows] = handlers
+        self.work[rows] = work
+        return np.arange(rows.start, rows.stop)

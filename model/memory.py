@@ -27,10 +27,9 @@ BYTES_PER_HOUSEHOLD = {"fast": 1_500, "agents": 2_100}
 BYTES_PER_HOUSEHOLD_DAY = 0.5
 """The issue and task records a household adds per day (0.3 at default rates, 0.8 during an
 epidemic)."""
-BYTES_PER_COMMUNITY = 2_000
-"""A community's workstation and party branch (agents and their member lists)."""
-BYTES_PER_SOCIAL_ORG = 1_300
-"""A social organisation at the start of the run."""
+BYTES_PER_COMMUNITY = 3_300
+"""A community's workstation, party branch and a social organisation (agents and their member
+lists)."""
 PROCESS_BYTES = 300 * 2**20
 """The interpreter with Mesa, numba and their imports (215 MB) and numba's kernels (45 MB)."""
 
@@ -47,9 +46,8 @@ def _bytes_per_household(cfg: Any) -> float:
 
 
 def _community_bytes(cfg: Any) -> float:
-    communities = cfg.world.communities_per_side**2
-    orgs = cfg.social_orgs.initial_per_community
-    return communities * (BYTES_PER_COMMUNITY + BYTES_PER_SOCIAL_ORG * orgs)
+    households = cfg.world.width * cfg.world.height
+    return max(1, round(households / cfg.world.community_households)) * BYTES_PER_COMMUNITY
 
 
 MEMINFO = Path("/proc/meminfo")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import mesa
 import numpy as np
@@ -10,6 +11,7 @@ from mesa.discrete_space import OrthogonalVonNeumannGrid
 from omegaconf import DictConfig, OmegaConf
 
 from agents import (
+    Assessment,
     CommunityWorkstation,
     Department,
     PartyBranch,
@@ -22,11 +24,38 @@ from model.config import load_config, validate
 from model.engines import ENGINES
 from model.flow import IssueFlow
 from model.issues import QUEUED
-from model.metrics import measure
+from model.metrics import headline, measure
 from model.population import Population
 from model.schema import CogovConfig, Engine
 from model.shocks import Shock
 from model.world import SocialNetwork, partition, von_neumann_lattice
+
+TIME_USES = (
+    "party_mobilising",
+    "party_contacting",
+    "party_coordinating",
+    "party_detecting",
+    "department_reporting",
+    "workstation_training",
+    "accountability_effort",
+)
+"""What the levers cost in time rather than money (member-days or staff-days, run totals):
+party members' time by use (the super grid takes it to detection), departments' time
+reporting to joint dispatches (报到), workstation staff's training for devolved authority, and
+the extra work of offices under accountability pressure."""
+
+
+FROM_CONFIG = object()
+"""Default of ``seed``/``rng``: use the config's seed."""
+
+
+def as_override(key: str, value: Any) -> str:
+    """``key=value`` as the command line would write it (lists and booleans included)."""
+    if isinstance(value, bool):
+        return f"{key}={str(value).lower()}"
+    if isinstance(value, list | tuple):
+        return f"{key}=[{','.join(str(v) for v in value)}]"
+    return f"{key}={value}"
 
 
 def _metric(model: CoGovModel, name: str) -> float:
@@ -38,14 +67,33 @@ class CoGovModel(mesa.Model):
     govern them: a street office with district departments and community workstations, party
     branches and the street party committee, and social organisations. One step is one day.
 
-    Build it from a composed config: ``CoGovModel(load_config("structure=sanshe"))``.
-    With ``structure=canonical_pgg`` only the residents' co-production game runs.
+    Build it from a composed config, ``CoGovModel(load_config("structure=sanshe"))``, or from
+    keyword overrides as on the command line, dotted keys included, which is how
+    ``mesa.batch_run`` passes its parameters: ``CoGovModel(structure="sanshe",
+    **{"world.width": 50}, seed=3)``. ``seed`` (or Mesa's ``rng``) replaces the config's
+    seed; ``None`` draws a fresh one, recorded in the config. With
+    ``structure=canonical_pgg`` only the residents' co-production game runs.
     """
 
-    def __init__(self, config: DictConfig | None = None, *, rng: int | None = None):
-        config = load_config() if config is None else config
+    def __init__(
+        self,
+        config: DictConfig | None = None,
+        *,
+        seed: int | object | None = FROM_CONFIG,
+        rng: int | object | None = FROM_CONFIG,
+        **overrides: Any,
+    ):
+        if config is None:
+            config = load_config(*(as_override(key, value) for key, value in overrides.items()))
+        elif overrides:
+            raise TypeError("give CoGovModel a config or keyword overrides, not both")
+        chosen = seed if seed is not FROM_CONFIG else rng
+        if chosen is not FROM_CONFIG:  # Mesa's convention: None draws a fresh seed
+            chosen = int(np.random.SeedSequence().entropy % 2**63) if chosen is None else chosen
+            config = config.copy()
+            config.seed = int(chosen)
         validate(config)
-        super().__init__(rng=int(config.seed) if rng is None else rng)
+        super().__init__(rng=int(config.seed))
         self.config_source = config  # as composed, for records and hashing
         self.config: CogovConfig = OmegaConf.to_object(config)  # plain dataclasses: fast reads
         config = self.config
@@ -64,10 +112,15 @@ class CoGovModel(mesa.Model):
         cells = list(self.grid.all_cells.cells)  # Mesa's order: index = x * height + y
         self.resident_list = [Resident(self, cell, index) for index, cell in enumerate(cells)]
         self.engine = ENGINES[Engine(config.engine).value](self)
-        self.shock = Shock(config.shock, config.issues)
+        self.shock = Shock(config.shock)
         self.flow = IssueFlow(self)
         self.institutions = bool(config.structure.institutions)
         self.super_grid_active = False
+        self.assessment: Assessment | None = None
+        self.time_used: dict[str, float] = dict.fromkeys(TIME_USES, 0.0)
+        self.social_orgs_closed = 0
+        self.spent_at_burn_in: dict[str, float] = {}
+        self.work_at_burn_in: dict[str, tuple[float, float]] = {}
         if self.institutions:
             self._build_institutions()
             self.flow.raise_initial_issues(config.issues.initial_open_share)
@@ -85,14 +138,16 @@ class CoGovModel(mesa.Model):
         self.street_office = StreetOffice(self)
         self.departments = [Department(self, k) for k in range(cfg.government.departments)]
         communities = range(self.partition.n_communities)
-        self.workstations = [CommunityWorkstation(self, c) for c in communities]
-        self.party_branches = [PartyBranch(self, c) for c in communities]
+        self.workstations = [
+            CommunityWorkstation(self, c, int(self.community_households[c])) for c in communities
+        ]
+        members = [np.flatnonzero(self.partition.community == c) for c in communities]
+        self.party_branches = [PartyBranch(self, c, members[c]) for c in communities]
         self.party_committee = StreetPartyCommittee(self)
+        if cfg.accountability.enabled:
+            self.assessment = Assessment(self)
         self.social_orgs: list[SocialOrganisation] = []
         self.social_orgs_by_community: list[list[SocialOrganisation]] = [[] for _ in communities]
-        for c in communities:
-            for _ in range(cfg.social_orgs.initial_per_community):
-                self.found_social_org(c)
 
     # -- one day --------------------------------------------------------------------------
 
@@ -107,11 +162,29 @@ class CoGovModel(mesa.Model):
             self.engine.co_production_round()
         self.metrics = measure(self)
         self.datacollector.collect(self)
+        if self.steps == self.config.metrics.burn_in and self.institutions:
+            self._mark_burn_in()
+
+    def _mark_burn_in(self) -> None:
+        """Remember the running totals at the end of the burn-in, so that headline metrics
+        count only what happens after it."""
+        self.spent_at_burn_in = dict(self.street_office.spent_total)
+        self.work_at_burn_in = {
+            kind: (self.flow.capacity_offered[kind], self.flow.work_done[kind])
+            for kind in self.flow.work_done
+        }
+
+    def headline(self) -> dict[str, float | None]:
+        """The run's headline metrics over the days after ``metrics.burn_in``
+        (:func:`model.metrics.headline`)."""
+        return headline(self)
 
     def govern_one_day(self) -> None:
         self.population.new_day()
         self.flow.new_day()
         self.super_grid_active = self.shock.super_grid(self.steps)
+        if self.assessment is not None:
+            self.assessment.step()
         self.street_office.step()
         self.party_committee.step()
         for branch in self.party_branches:
@@ -129,6 +202,7 @@ class CoGovModel(mesa.Model):
         rate = self.street_office.pay_points(int(self.population.participating.sum()))
         self.engine.collect_points(rate)
         self.engine.update_wellbeing()
+        self.flow.call_back()
 
     # -- what institutions do to the co-production game -----------------------------------
 
@@ -152,7 +226,7 @@ class CoGovModel(mesa.Model):
         workers = np.zeros(self.partition.n_communities)
         for org in self.social_orgs:
             workers[org.community] += org.workers
-        density = workers * 1000 / self.community_households
+        density = workers * 10_000 / (self.community_households * cfg.world.household_size)
         organising = 1 + orgs.organising_effect * (1 - np.exp(-density / orgs.organising_scale))
         unit = self.partition.grid_unit
         unmet = np.bincount(unit, weights=population.open_issue >= 0) / self.unit_households
@@ -176,10 +250,8 @@ class CoGovModel(mesa.Model):
         """Household inspections per grid unit today: grid workers, plus in the super grid
         party members and co-producing volunteers."""
         discovery, shock = self.config.discovery, self.config.shock
-        visits = np.full(
-            self.partition.n_grid_units,
-            self.street_office.grid_workers_per_unit() * discovery.patrol_households,
-        )
+        patrolling = self.street_office.grid_workers_per_unit() - self.flow.grid_casework
+        visits = np.maximum(0.0, patrolling) * discovery.patrol_households
         if self.super_grid_active:
             unit_share = (
                 self.unit_households / self.community_households[self.partition.unit_community]
@@ -212,8 +284,9 @@ class CoGovModel(mesa.Model):
         org.accept(price)
         return org
 
-    def found_social_org(self, community: int) -> SocialOrganisation:
-        org = SocialOrganisation(self, community)
+    def found_social_org(self, community: int, funds: float) -> SocialOrganisation:
+        """A new social organisation in ``community`` with ``funds`` staff-days."""
+        org = SocialOrganisation(self, community, funds)
         self.social_orgs.append(org)
         self.social_orgs_by_community[community].append(org)
         return org
@@ -221,11 +294,11 @@ class CoGovModel(mesa.Model):
     def close_social_org(self, org: SocialOrganisation) -> None:
         """A broke organisation exits; the community workstation takes over its queue."""
         station = self.workstations[org.community]
-        while org.queue:
-            task = org.queue.popleft()
-            if self.flow.tasks.state[task] == QUEUED:
+        for _, task in sorted(org.queue):
+            if self.flow.tasks.state[task] == QUEUED:  # not cancelled
                 self.flow.hand_over(task, station)
-        org.queued = 0
+        org.queue, org.queued = [], 0
+        self.social_orgs_closed += 1
         self.social_orgs.remove(org)
         self.social_orgs_by_community[org.community].remove(org)
         org.remove()

@@ -50,6 +50,11 @@ def integer_in(low: int, high: int, text: str = "") -> Rule:
     )
 
 
+def or_null(rule: Rule) -> Rule:
+    """``rule``, or null (an experiment setting that only some experiments use)."""
+    return Rule(f"{rule.describe} (or null)", lambda v: v is None or rule.check(v))
+
+
 def one_of_enum(enum_type: type[enum.Enum]) -> Rule:
     """A member of an enum (OmegaConf converts the name when it composes)."""
     return Rule(
@@ -76,11 +81,13 @@ OPEN_UNIT = number_in(0, 1, low_open=True)
 POSITIVE_INT = integer_in(1, 1_000_000)
 NON_NEGATIVE_INT = integer_in(0, 1_000_000)
 SIDE = integer_in(2, MAX_SIDE)  # a household needs a neighbour to imitate
-BLOCKS = integer_in(1, MAX_SIDE)
+HOUSEHOLDS = integer_in(1, 2**31 - 1, text="2**31 - 1")
+PER_HOUSEHOLD = number_in(0, 1000, low_open=True)
 DAYS = integer_in(0, MAX_DAYS)
-WAIT = integer_in(1, MAX_DAYS)
+POSITIVE_DAYS = integer_in(1, MAX_DAYS)
+DAY_SPAN = number_in(0, MAX_DAYS, low_open=True)
+SPREAD = number_in(0, 10)  # sigma of a lognormal: e**10 is already a 22,000-fold spread
 DEPARTMENTS = integer_in(1, 1000)
-PER_COMMUNITY = integer_in(0, 100)
 REPLICATES = integer_in(1, 100_000)
 WORKERS = integer_in(1, 1024)
 SEED = integer_in(0, MAX_SEED, text="2**63 - 1")
@@ -91,7 +98,10 @@ TEXTS = Rule(
     "a list of text", lambda v: OmegaConf.is_list(v) and all(isinstance(x, str) for x in v)
 )
 MAPPING = Rule("a map from keys to lists of values", OmegaConf.is_dict)
+RECORDS = Rule("a list of maps", lambda v: OmegaConf.is_list(v) and all(map(OmegaConf.is_dict, v)))
 ANY = Rule("any value", lambda v: True)
+OPTIONAL_POSITIVE_INT = or_null(REPLICATES)
+OPTIONAL_NON_NEGATIVE = or_null(NON_NEGATIVE)
 
 
 def param(rule: Rule, doc: str) -> Any:
@@ -101,6 +111,11 @@ def param(rule: Rule, doc: str) -> Any:
     that leaves a parameter unset fails at composition.
     """
     return field(default=UNSET, metadata={"rule": rule, "doc": doc})
+
+
+def optional(rule: Rule, doc: str) -> Any:
+    """An experiment setting that only some experiments use (``None`` elsewhere)."""
+    return field(default=None, metadata={"rule": rule, "doc": doc})
 
 
 def group(schema: type) -> Any:
@@ -117,13 +132,15 @@ class Engine(enum.Enum):
 
 @dataclass
 class WorldConfig:
-    """Space: the grid of households, its communities (社区) and grid units (网格)."""
+    """Space: the grid of households, its communities (社区) and grid units (网格), sized in
+    households so that a bigger map has more communities, not bigger ones."""
 
     width: int = param(SIDE, "grid cells along x; one household per cell")
     height: int = param(SIDE, "grid cells along y")
     torus: bool = param(BOOLEAN, "wrap the grid edges (periodic boundaries)")
-    communities_per_side: int = param(BLOCKS, "communities (社区) per side: n x n blocks")
-    grid_unit_side: int = param(BLOCKS, "target side of a grid unit (网格), cells")
+    household_size: float = param(PER_HOUSEHOLD, "residents per household (converts per-10k rates)")
+    community_households: int = param(HOUSEHOLDS, "households per community (社区)")
+    grid_unit_households: int = param(HOUSEHOLDS, "households per grid unit (网格)")
     rewiring: float = param(UNIT_INTERVAL, "probability a lattice tie of the network is rewired")
 
 
@@ -166,17 +183,34 @@ class ResidentsConfig:
 
 
 @dataclass
+class IssueKind:
+    """One kind of issue (诉求): its share of all issues, its deadline and its work."""
+
+    share: float = param(UNIT_INTERVAL, "share of new issues of this kind")
+    deadline_days: float = param(DAY_SPAN, "days from dispatch within which it must be closed")
+    work_days: float = param(POSITIVE, "median staff-days of handling work per task")
+
+
+@dataclass
 class IssuesConfig:
     """Issues (诉求/事件): how many arise, of which kinds, and how long they may wait."""
 
-    base_rate: float = param(UNIT_INTERVAL, "issues per household per day, no shock")
+    problems_per_household_year: float = param(
+        NON_NEGATIVE, "problems a household meets per year, no shock or prevention"
+    )
     prevention: float = param(
         UNIT_INTERVAL, "share of issues prevented when a household's whole group co-produces"
     )
-    service_share: float = param(UNIT_INTERVAL, "share of issues that are service needs")
-    cross_share: float = param(UNIT_INTERVAL, "p_cross: share of department issues (九龙治水)")
-    max_departments: int = param(DEPARTMENTS, "most departments a cross-cutting issue needs")
-    max_wait: int = param(WAIT, "days an open issue waits before it is abandoned")
+    emergency: IssueKind = group(IssueKind)
+    utility: IssueKind = group(IssueKind)
+    general: IssueKind = group(IssueKind)
+    complex: IssueKind = group(IssueKind)
+    service: IssueKind = group(IssueKind)
+    work_spread: float = param(
+        SPREAD, "sigma of the lognormal work per task (0 = every task takes its median)"
+    )
+    max_departments: int = param(DEPARTMENTS, "most departments a complex issue needs (>= 2)")
+    max_wait: int = param(POSITIVE_DAYS, "days an open issue waits before it is abandoned")
     initial_open_share: float = param(
         UNIT_INTERVAL, "share of households with an (unreported) open issue at step 0"
     )
@@ -191,22 +225,27 @@ class DiscoveryConfig:
     digital_ease: float = param(UNIT_INTERVAL, "channel ease added at full digital coverage")
     patrol_households: float = param(NON_NEGATIVE, "households a grid worker inspects per day")
     patrol_detection: float = param(UNIT_INTERVAL, "chance an inspected issue is noticed")
+    record_days: float = param(
+        NON_NEGATIVE, "grid-worker days to record and report one issue found on patrol"
+    )
     building_leaders: bool = param(BOOLEAN, "三长制: co-producers report neighbours' issues")
     leader_report: float = param(UNIT_INTERVAL, "daily chance a co-producing neighbour reports")
+    households_per_leader: float = param(POSITIVE, "households per building leader (楼栋长)")
+    leader_stipend: float = param(NON_NEGATIVE, "stipend per building leader, staff-days per day")
     sensing_max: float = param(
         UNIT_INTERVAL, "daily sensing chance of a sensable issue, full cover"
     )
     sensable_share: float = param(UNIT_INTERVAL, "share of department issues sensors can detect")
     digital_scale: float = param(
-        POSITIVE, "digital spending, units per day per 1000 households, for 63% coverage"
+        POSITIVE, "digital spending, staff-days per day per 10,000 residents, for 63% coverage"
     )
 
 
 @dataclass
 class BudgetShares:
-    """Shares of the government budget by line; they sum to 1."""
+    """Shares of the government budget left after the levers' running costs; they sum to 1."""
 
-    staff: float = param(UNIT_INTERVAL, "handling staff: departments and devolved")
+    staff: float = param(UNIT_INTERVAL, "handling staff: departments and community workstations")
     grid_workers: float = param(UNIT_INTERVAL, "grid workers (网格员) patrolling grid units")
     digital_platform: float = param(UNIT_INTERVAL, "digital platform (城市大脑/一网统管)")
     purchase_of_services: float = param(UNIT_INTERVAL, "purchase of services (政府购买服务)")
@@ -215,36 +254,41 @@ class BudgetShares:
 
 @dataclass
 class DevolutionConfig:
-    """Decentralisation (治理重心下移): two separate levers."""
+    """Decentralisation (治理重心下移): authority and resources, two separate levers."""
 
     authority: float = param(UNIT_INTERVAL, "share of department issues local handlers decide")
     resources: float = param(UNIT_INTERVAL, "share of the staff budget moved to local handlers")
+    training_days: float = param(
+        NON_NEGATIVE,
+        "workstation staff-days per day per 10,000 residents that full authority takes "
+        "(training, upkeep of competence)",
+    )
 
 
 @dataclass
 class GovernmentConfig:
-    """Street office and district departments, one budget."""
+    """Street office and district departments, one budget (1 unit = 1 staff-day)."""
 
     budget: float = param(
-        NON_NEGATIVE, "budget, units per day per 1000 households (1 unit = 1 staff-day)"
+        NON_NEGATIVE, "budget, staff-days per day per 10,000 residents (full-time equivalents)"
     )
     departments: int = param(DEPARTMENTS, "K district departments, one issue category each")
     budget_shares: BudgetShares = group(BudgetShares)
     devolution: DevolutionConfig = group(DevolutionConfig)
-    productivity: float = param(POSITIVE, "tasks a handling staff member completes per day")
-    department_quality: float = param(UNIT_INTERVAL, "chance a department's fix holds")
-    local_quality: float = param(UNIT_INTERVAL, "chance a local (community) fix holds")
-    service_quality: float = param(UNIT_INTERVAL, "chance a service delivered by staff holds")
+    fix_quality: float = param(UNIT_INTERVAL, "chance a fix holds, the same for every handler")
     dispatch_delay: int = param(DAYS, "days to pass an issue up to a department")
     handoff_delay: int = param(DAYS, "days to hand a task to the next department")
     data_sharing: float = param(UNIT_INTERVAL, "shared data: share of hand-off delay removed")
-    points_value: float = param(NON_NEGATIVE, "payoff units one budget unit of points buys")
+    data_sharing_cost: float = param(
+        NON_NEGATIVE, "running cost of full data sharing, staff-days per day per 10,000 residents"
+    )
+    points_value: float = param(NON_NEGATIVE, "payoff units one staff-day of points buys")
     points_cap: float = param(NON_NEGATIVE, "most points payoff per co-producer per day")
 
 
 @dataclass
 class PartySplit:
-    """How party capacity is spent; the shares sum to 1."""
+    """How party members' time is spent; the shares sum to 1."""
 
     mobilise: float = param(UNIT_INTERVAL, "mobilising co-producers (党员带头)")
     coordinate: float = param(UNIT_INTERVAL, "coordinating departments (吹哨)")
@@ -255,12 +299,17 @@ class PartySplit:
 class PartyConfig:
     """Party branches (one per community) and the street party committee (一核多元)."""
 
-    capacity: float = param(NON_NEGATIVE, "party member-days per day per 1000 households")
+    capacity: float = param(NON_NEGATIVE, "party member-days per day per 10,000 residents")
     split: PartySplit = group(PartySplit)
-    whistle: bool = param(BOOLEAN, "街道吹哨、部门报到: joint dispatch of cross-cutting issues")
+    whistle: bool = param(BOOLEAN, "街道吹哨、部门报到: joint dispatch of complex issues")
     whistle_cost: float = param(POSITIVE, "party member-days one joint dispatch takes")
+    whistle_staff_days: float = param(
+        NON_NEGATIVE, "staff-days each department called spends reporting (报到) per dispatch"
+    )
     mobilisation_effect: float = param(NON_NEGATIVE, "most payoff bonus per co-producer per day")
-    mobilisation_scale: float = param(POSITIVE, "member-days per 1000 households for 63% effect")
+    mobilisation_scale: float = param(
+        POSITIVE, "member-days per day per 10,000 residents for 63% of the effect"
+    )
     contacts_per_day: float = param(NON_NEGATIVE, "households contacted per member-day")
     contact_gain: float = param(UNIT_INTERVAL, "trust gained per contact, share of 1 - trust")
 
@@ -270,21 +319,47 @@ class SocialOrgsConfig:
     """Social organisations (社会组织) and 三社联动."""
 
     sanshe: bool = param(BOOLEAN, "三社联动: service needs become projects run by social orgs")
-    initial_per_community: int = param(PER_COMMUNITY, "social organisations per community")
     initial_capacity: float = param(POSITIVE, "social workers of a new organisation")
-    initial_funds: float = param(NON_NEGATIVE, "funds of a new organisation, units")
     max_capacity: float = param(POSITIVE, "most social workers an organisation can have")
-    wage: float = param(NON_NEGATIVE, "units per social worker per day")
-    productivity: float = param(POSITIVE, "services a social worker delivers per day")
-    price: float = param(NON_NEGATIVE, "units the government pays per contracted service")
+    wage: float = param(NON_NEGATIVE, "staff-days per social worker per day")
+    price: float = param(NON_NEGATIVE, "staff-days the government pays per contracted service")
     learning: float = param(NON_NEGATIVE, "social workers added per service delivered")
     decay: float = param(UNIT_INTERVAL, "daily share of workers lost while funds are short")
     reserve_days: float = param(NON_NEGATIVE, "days of wages below which funds are short")
-    quality: float = param(UNIT_INTERVAL, "chance a professional service holds")
     community_fund_share: float = param(UNIT_INTERVAL, "share of purchase budget to 社区基金")
-    incubation_cost: float = param(POSITIVE, "community funds needed to incubate one")
+    incubation_grant: float = param(
+        POSITIVE, "staff-days a community fund grants to found one organisation"
+    )
     organising_effect: float = param(NON_NEGATIVE, "most increase of r from organising")
-    organising_scale: float = param(POSITIVE, "social workers per 1000 households for 63%")
+    organising_scale: float = param(
+        POSITIVE, "social workers per 10,000 residents for 63% of the effect"
+    )
+
+
+@dataclass
+class AccountabilityConfig:
+    """考核/问责: monthly scoring of handlers on the 三率 and the response to pressure."""
+
+    enabled: bool = param(BOOLEAN, "score and rank handlers each period (考核)")
+    period_days: int = param(POSITIVE_DAYS, "days between assessments (30 = monthly)")
+    target: float = param(UNIT_INTERVAL, "score below which a handler is under pressure")
+    bottom_share: float = param(
+        UNIT_INTERVAL, "share of each handler type, ranked by score, named and under pressure"
+    )
+    effort_cost: float = param(NON_NEGATIVE, "extra work per task under pressure, share")
+    effort_gain: float = param(UNIT_INTERVAL, "share of fix failures the extra effort avoids")
+    gaming: float = param(UNIT_INTERVAL, "share of tasks under pressure closed early (gaming)")
+    gaming_saving: float = param(
+        UNIT_INTERVAL, "share of work an early closure skips; its fix holds that much less"
+    )
+
+
+@dataclass
+class MetricsConfig:
+    """How headline metrics are measured."""
+
+    burn_in: int = param(DAYS, "days excluded from every headline metric")
+    callback_days: int = param(DAYS, "days after closure of the return call (回访)")
 
 
 @dataclass
@@ -318,6 +393,10 @@ class Method(enum.Enum):
     grid = "grid"  # every combination of the listed values
     sobol = "sobol"  # Saltelli sample for Sobol indices (SALib)
     morris = "morris"  # Morris trajectories for elementary effects (SALib)
+    lhs = "lhs"  # Latin hypercube over the levers (with posterior draws of calibrated keys)
+    prim = "prim"  # scenario discovery on another experiment's stored runs (no runs)
+    abc = "abc"  # calibration: ABC-SMC (pyabc) over experiment.priors
+    posterior = "posterior"  # draws from a stored calibration's posterior
 
 
 @dataclass
@@ -331,11 +410,49 @@ class ExperimentConfig:
     seeds: int = param(REPLICATES, "replicates (seeds 0..n-1) per structure and point")
     overrides: list[str] = param(TEXTS, "overrides applied to every run, e.g. shock=epidemic")
     grid: dict[str, list[Any]] = param(MAPPING, "method=grid: values per key; all combinations")
-    method: Method = param(one_of_enum(Method), "grid, sobol or morris")
-    levers: dict[str, list[float]] = param(MAPPING, "sobol/morris: [low, high] per key")
-    samples: int = param(REPLICATES, "sobol: base sample N; morris: trajectories")
+    method: Method = param(
+        one_of_enum(Method), "grid, sobol, morris, lhs, prim, abc (calibration), posterior"
+    )
+    levers: dict[str, list[float]] = param(MAPPING, "sobol/morris/lhs: [low, high] per key")
+    samples: int = param(REPLICATES, "sobol: base N; morris: trajectories; lhs: points")
     outputs: list[str] = param(TEXTS, "metrics tabulated and analysed")
     workers: int = param(WORKERS, "processes running the experiment in parallel")
+    particles: int | None = optional(OPTIONAL_POSITIVE_INT, "abc: particles per generation")
+    generations: int | None = optional(OPTIONAL_POSITIVE_INT, "abc: generations of ABC-SMC")
+    min_epsilon: float | None = optional(
+        OPTIONAL_NON_NEGATIVE, "abc: stop once the acceptance threshold is this small"
+    )
+    priors: dict[str, list[Any]] | None = optional(
+        or_null(MAPPING), "abc: uniform prior [low, high] per key (discrete for an integer key)"
+    )
+    targets: str | None = optional(
+        or_null(PATH), "abc, posterior: targets file (data/targets/*.yaml)"
+    )
+    calibration: str | None = optional(
+        or_null(TEXT),
+        "abc: name to store the calibration under; posterior: the calibration to draw from",
+    )
+    output: str | None = optional(
+        or_null(PATH),
+        "abc: where to write the posterior medians (default configs/calibrated/NAME.yaml)",
+    )
+    sampler: str | None = optional(
+        Rule("multicore or dask (or null)", lambda v: v in (None, "multicore", "dask")),
+        "abc: multicore (this machine) or dask (a Dask cluster)",
+    )
+    dask_address: str | None = optional(
+        or_null(TEXT), "abc with sampler=dask: scheduler address; null starts a local cluster"
+    )
+    draws: int | None = optional(OPTIONAL_POSITIVE_INT, "posterior: parameter sets drawn")
+    source: str | None = optional(
+        or_null(TEXT), "prim: the experiment whose stored runs are analysed"
+    )
+    questions: list[dict[str, Any]] | None = optional(
+        or_null(RECORDS), "prim: questions (name, metric, kind beats/all_below/all_above, ...)"
+    )
+    min_coverage: float | None = optional(
+        OPTIONAL_NON_NEGATIVE, "prim: choose the densest box with at least this coverage"
+    )
 
 
 @dataclass
@@ -362,11 +479,13 @@ class CogovConfig:
     government: GovernmentConfig = group(GovernmentConfig)
     party: PartyConfig = group(PartyConfig)
     social_orgs: SocialOrgsConfig = group(SocialOrgsConfig)
+    accountability: AccountabilityConfig = group(AccountabilityConfig)
     shock: ShockConfig = group(ShockConfig)
     structure: StructureConfig = group(StructureConfig)
     engine: Engine = param(one_of_enum(Engine), "agents (reference) or fast (kernels)")
     seed: int = param(SEED, "random seed; same config + seed = same run")
     steps: int = param(DAYS, "days to simulate (1 step = 1 day = 1 MCS)")
+    metrics: MetricsConfig = group(MetricsConfig)
     results: ResultsConfig = group(ResultsConfig)
     lang: str = param(LANGUAGE, "language of tables, figures and the app: en or zh")
     experiment: ExperimentConfig | None = field(

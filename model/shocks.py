@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from model.schema import IssuesConfig, ShockConfig
+from model.schema import ShockConfig
 
 
 class Shock:
     """The shock schedule: active on days ``start <= day < start + duration``."""
 
-    def __init__(self, shock: ShockConfig, issues: IssuesConfig):
+    def __init__(self, shock: ShockConfig):
         self.config = shock
-        self.normal_service_share = issues.service_share
 
     def active(self, day: int) -> bool:
         start = self.config.start
@@ -23,10 +22,6 @@ class Shock:
     def contagion(self, day: int) -> float:
         """Issue chance added per neighbour with an unreported issue today."""
         return self.config.contagion if self.active(day) else 0.0
-
-    def service_share(self, day: int) -> float:
-        """Share of new issues that are service needs today."""
-        return self.config.service_share if self.active(day) else self.normal_service_share
 
     def super_grid(self, day: int) -> bool:
         """Whether the super grid (超级网格) is mobilised today."""

@@ -77,6 +77,31 @@ def partition_axis(length: int, parts: int) -> np.ndarray:
     return np.arange(length) * parts // length
 
 
+def block_shape(width: int, height: int, parts: int) -> tuple[int, int]:
+    """``(nx, ny)`` with ``nx * ny = parts`` whose blocks of a ``width x height`` rectangle are
+    closest to square (each axis cut into at most its length)."""
+    shapes = [
+        (nx, parts // nx)
+        for nx in range(1, parts + 1)
+        if parts % nx == 0 and nx <= width and parts // nx <= height
+    ]
+    return min(shapes, key=lambda s: (abs(np.log((width / s[0]) / (height / s[1]))), s))
+
+
+def blocks(width: int, height: int, households: int) -> tuple[np.ndarray, int]:
+    """Cut a ``width x height`` rectangle into ``round(width * height / households)`` (at
+    least 1) rectangular blocks as equal and as square as possible; return each cell's block
+    (cells in order ``x * height + y``) and the number of blocks."""
+    parts = max(1, min(round(width * height / households), width * height))
+    while not any(
+        parts % n == 0 and n <= width and parts // n <= height for n in range(1, parts + 1)
+    ):
+        parts -= 1  # a prime count longer than both sides: one block fewer
+    nx, ny = block_shape(width, height, parts)
+    x, y = np.divmod(np.arange(width * height), height)
+    return partition_axis(width, nx)[x] * ny + partition_axis(height, ny)[y], parts
+
+
 @dataclass(frozen=True)
 class Partition:
     """Communities (社区) and grid units (网格) as per-household labels."""
@@ -92,26 +117,22 @@ class Partition:
 
 
 def partition(world: WorldConfig) -> Partition:
-    """Cut the grid into ``n x n`` communities, and each community into grid units of about
-    ``grid_unit_side**2`` households (whole blocks, so units never straddle communities)."""
-    n = world.communities_per_side
-    cx = partition_axis(world.width, n)
-    cy = partition_axis(world.height, n)
+    """Cut the grid into communities of about ``community_households`` households, and each
+    community into grid units of about ``grid_unit_households`` (rectangular blocks, so
+    units never straddle communities and a bigger map has more communities, not bigger
+    ones)."""
+    community, n_communities = blocks(world.width, world.height, world.community_households)
     x, y = np.divmod(np.arange(world.width * world.height), world.height)
-    community = cx[x] * n + cy[y]
-
     unit = np.empty_like(community)
-    unit_community = []
-    for c in range(n * n):
+    unit_community: list[int] = []
+    for c in range(n_communities):
         members = np.flatnonzero(community == c)
-        lx = x[members] - x[members].min()
-        ly = y[members] - y[members].min()
-        ux = max(1, round((lx.max() + 1) / world.grid_unit_side))
-        uy = max(1, round((ly.max() + 1) / world.grid_unit_side))
-        local = partition_axis(lx.max() + 1, ux)[lx] * uy + partition_axis(ly.max() + 1, uy)[ly]
-        unit[members] = len(unit_community) + local
-        unit_community.extend([c] * (ux * uy))
-    return Partition(community, unit, np.asarray(unit_community), n * n)
+        lx, ly = x[members] - x[members].min(), y[members] - y[members].min()
+        width, height = int(lx.max()) + 1, int(ly.max()) + 1
+        local, n_units = blocks(width, height, world.grid_unit_households)
+        unit[members] = len(unit_community) + local[lx * height + ly]
+        unit_community.extend([c] * n_units)
+    return Partition(community, unit, np.asarray(unit_community), n_communities)
 
 
 class SocialNetwork:

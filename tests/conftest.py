@@ -21,6 +21,24 @@ def build(*overrides: str) -> CoGovModel:
     return CoGovModel(load_config(*overrides))
 
 
+def world(width: int, height: int | None = None, communities: int = 1, units: int = 1) -> list[str]:
+    """Overrides for a ``width x height`` map cut into about ``communities`` communities of
+    about ``units`` grid units each (communities and grid units are sized in households)."""
+    height = width if height is None else height
+    community = max(1, width * height // communities)
+    return [
+        f"world.width={width}",
+        f"world.height={height}",
+        f"world.community_households={community}",
+        f"world.grid_unit_households={max(1, community // units)}",
+    ]
+
+
+def days(steps: int, burn_in: int = 0) -> list[str]:
+    """Overrides for a run of ``steps`` days whose headline metrics skip ``burn_in`` days."""
+    return [f"steps={steps}", f"metrics.burn_in={burn_in}"]
+
+
 def small_game(size: int = 10, *extra: str) -> list[str]:
     """Overrides for the canonical game on a small ``size x size`` torus, plus ``extra``."""
     return ["structure=canonical_pgg", f"world.width={size}", f"world.height={size}", *extra]

@@ -13,6 +13,7 @@ from experiments.overrides import check_overrides
 from model import CoGovModel, ConfigError, load_config
 from model.config import KEYS, config_hash
 from model.schema import NON_NEGATIVE, OPEN_UNIT, POSITIVE, UNIT_INTERVAL, Rule, iter_params
+from tests.conftest import world
 
 BAD_OVERRIDES = [
     ("structure=utopia", "structure", "canonical_pgg"),
@@ -39,13 +40,18 @@ BAD_OVERRIDES = [
     ("residents.synergyy=4", "residents.synergyy", "residents.synergy"),
     ("+residents.nois=1", "residents.nois", "residents.noise"),
     ("colour=red", "colour", "top-level keys"),
-    ("world.communities_per_side=30", "world.communities_per_side", "min(world.width"),
+    ("world.community_households=500", "world.community_households", "at most the map's 400"),
+    ("world.grid_unit_households=900", "world.grid_unit_households", "at most world.community_"),
+    ("metrics.burn_in=365", "metrics.burn_in", "below steps = 365"),
+    ("government.budget=-1", "government.budget", "a number in [0, 1e9]"),
+    ("party.whistle_cost=-0.5", "party.whistle_cost", "a number in (0, 1e9]"),
 ]
 
 
 @pytest.mark.parametrize("override,key,allowed", BAD_OVERRIDES)
 def test_bad_override_names_key_and_allowed_values(override, key, allowed):
-    small = ["world.width=20", "world.height=20"] if "communities" in override else []
+    small = [*world(20), "world.community_households=400"]
+    small = small if "households" in override else []
     with pytest.raises(ConfigError) as error:
         load_config(*small, override)
     message = str(error.value)
@@ -82,7 +88,7 @@ def test_zero_is_refused_for_counts(key):
         load_config(*_select(key), f"{key}=0")
 
 
-TINY = ["world.width=3", "world.height=3", "world.communities_per_side=1"]
+TINY = world(3)
 EXTREMES = [
     "-1", "0", "1", "2", "0.5", "nan", "inf", "-inf", "1e308", "-1e308", "5e-324", "1e9",
     "36500", "46340", str(2**31), str(2**63 - 1), str(2**63), str(2**70), "true", "yes",
@@ -136,9 +142,14 @@ def test_party_split_must_sum_to_one():
         load_config("party.split.contact=0.0")
 
 
-def test_cross_cutting_issues_cannot_need_more_departments_than_exist():
+def test_complex_issues_cannot_need_more_departments_than_exist():
     with pytest.raises(ConfigError, match=r"issues\.max_departments"):
         load_config("government.departments=2", "issues.max_departments=3")
+
+
+def test_issue_kinds_must_share_all_issues():
+    with pytest.raises(ConfigError, match=r"issues\.\*\.share shares must sum to 1"):
+        load_config("issues.general.share=0.5")
 
 
 @pytest.mark.parametrize("group,option", [("structure", "utopia"), ("shock", "meteor")])
@@ -211,7 +222,7 @@ def test_every_kind_of_bad_input_stops_the_command_before_it_writes(args, cogov_
     [
         (["seed=range(3)", "engine=fast,turbo"], "engine"),
         (["structure=canonical_pgg,utopia"], "structure"),
-        (["world.width=10,20", "world.communities_per_side=15"], "world.communities_per_side"),
+        (["world.width=10,20", "world.height=10", "world.community_households=150"], "world.comm"),
         (["residents.noise=0.5,0.1,0"], "residents.noise"),
     ],
 )

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import build, small_game
+from tests.conftest import build, days, small_game, world
 
 
 @pytest.mark.parametrize("engine", ["agents", "fast"])
@@ -44,7 +44,7 @@ def _cli(cwd, *overrides):
 
 
 def test_identical_outputs_across_processes(tmp_path):
-    overrides = ("world.width=20", "world.height=20", "steps=30", "seed=5")
+    overrides = (*world(20), *days(30), "seed=5")
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
         _cli(tmp_path / name, *overrides)

@@ -18,8 +18,9 @@ from experiments.cli import _is_main_job
 from experiments.store import connect
 from experiments.sweep import confidence_table, plan, run_experiment
 from model import ConfigError, load_config
+from tests.conftest import days, world
 
-TINY = ["world.width=16", "world.height=16", "world.communities_per_side=2", "steps=12"]
+TINY = [*world(16, communities=4), *days(12)]
 
 
 def tiny_experiment(tmp_path, name: str = "compare_structures", *overrides: str):
@@ -67,11 +68,11 @@ def test_compare_structures_plans_six_structures_times_ten_seeds():
 
 
 def test_grid_experiment_plans_every_combination_and_passes_user_overrides():
-    specs = plan(load_config("experiment=devolution"), ["world.width=30", "seed=7"])
+    specs = plan(load_config("experiment=devolution"), ["world.width=50", "seed=7"])
     assert len(specs) == 36 * 3
     points = {s.point for s in specs}
     assert len(points) == 36
-    assert all(s.config.world.width == 30 for s in specs)  # the user's override wins
+    assert all(s.config.world.width == 50 for s in specs)  # the user's override wins
     assert sorted({s.seed for s in specs}) == [0, 1, 2]  # seeds are the experiment's axis
     authority = {dict(p)["government.devolution.authority"] for p in points}
     assert authority == {0.0, 0.2, 0.4, 0.6, 0.8, 1.0}
@@ -109,7 +110,7 @@ def test_killed_experiment_finishes_on_restart_without_duplicates(tmp_path):
         "experiments.cli",
         "experiment=compare_structures",
         *TINY,
-        "steps=40",
+        *days(40),
         "experiment.seeds=5",
         "experiment.workers=1",
     ]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from agents.resident import fermi
 from model import kernels
 from model.world import von_neumann_lattice
-from tests.conftest import build, small_game
+from tests.conftest import build, small_game, world
 
 ENGINES = ["agents", "fast"]
 
@@ -80,10 +80,8 @@ def test_kernel_neighbours_are_the_lattice_table(width, height, torus):
 )
 def test_payoffs_follow_the_public_goods_formula(seed, torus, synergy, cost, reward):
     model = build(
-        "world.width=6",
-        "world.height=5",
+        *world(6, 5),
         f"world.torus={torus}",
-        "world.communities_per_side=1",
         f"seed={seed}",
         f"residents.synergy={synergy}",
         f"residents.cost={cost}",

@@ -4,22 +4,34 @@ budgets are never exceeded, every rate and state stays in range."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.issues import NOT_YET
-from tests.conftest import build
+from tests.conftest import build, days, world
 
 STRUCTURES = ["bureaucratic", "party_led", "grid", "sanshe", "decentralised", "co_governance"]
 SHARES = ["staff", "grid_workers", "digital_platform", "purchase_of_services", "points_rewards"]
 RATES = [
-    "resolution_rate",
-    "abandoned",
+    "problem_resolution_rate",
+    "callback_resolved_rate",
+    "callback_satisfied_rate",
+    "on_time_rate",
+    "abandoned_share",
+    "recurrence_rate",
     "undiscovered_share",
     "participation_rate",
     "mean_trust",
     "mean_satisfaction",
-    "satisfaction_gini",
+    "satisfaction_gini_households",
+    "satisfaction_gini_communities",
+    "utilisation_department",
+    "utilisation_workstation",
+    "utilisation_social_org",
+    "utilisation_grid",
+    "social_org_service_share",
+    "pressure_share",
 ]
 
 
@@ -36,16 +48,23 @@ def valid_configs(draw) -> list[str]:
         f"shock={draw(st.sampled_from(['none', 'epidemic', 'disaster']))}",
         "shock.start=5",
         "shock.duration=10",
-        f"world.width={size}",
-        f"world.height={size + draw(st.integers(0, 5))}",
-        f"world.communities_per_side={draw(st.integers(1, 3))}",
-        f"world.grid_unit_side={draw(st.integers(2, 6))}",
-        f"issues.base_rate={draw(st.floats(0.005, 0.05))}",
+        *world(
+            size, size + draw(st.integers(0, 5)), draw(st.integers(1, 9)), draw(st.integers(1, 4))
+        ),
+        f"issues.problems_per_household_year={draw(st.floats(1, 20))}",
         f"issues.max_wait={draw(st.integers(3, 30))}",
         f"government.devolution.authority={draw(st.floats(0, 1))}",
         f"government.devolution.resources={draw(st.floats(0, 1))}",
         f"government.data_sharing={draw(st.floats(0, 1))}",
         f"social_orgs.price={draw(st.floats(0, 4))}",
+        f"accountability.enabled={draw(st.booleans())}",
+        f"accountability.period_days={draw(st.integers(1, 10))}",
+        f"accountability.gaming={draw(st.floats(0, 1))}",
+        f"discovery.building_leaders={draw(st.booleans())}",
+        f"party.whistle={draw(st.booleans())}",
+        f"issues.work_spread={draw(st.floats(0, 2))}",
+        "metrics.burn_in=10",
+        *days(30),
         *(
             f"government.budget_shares.{name}={share}"
             for name, share in zip(SHARES, shares, strict=True)
@@ -58,40 +77,46 @@ def valid_configs(draw) -> list[str]:
 @settings(max_examples=15)
 def test_issues_are_conserved_budgets_kept_and_rates_in_range(overrides, engine):
     model = build(*overrides, f"engine={engine}")
-    budget = model.street_office.budget
+    office = model.street_office
     for _ in range(30):
         model.step()
         m = model.metrics
         assert (
             m["issues_created"] == m["issues_resolved"] + m["issues_open"] + m["issues_abandoned"]
         )
-        fixed = ("department_staff", "devolved_staff", "grid_workers", "digital_platform")
-        assert sum(m[f"spending_{line}"] for line in fixed) <= budget + 1e-9
-        assert (
-            m["spending_points_rewards"] <= model.street_office.allocation["points_rewards"] + 1e-9
-        )
-        assert sum(model.street_office.spent_total.values()) <= budget * model.steps + 1e-6
-        assert all(value >= 0 for key, value in m.items() if key.startswith("spending_"))
-        for key in RATES:
-            assert 0.0 <= m[key] <= 1.0, key
+        # money: no line beyond what the budget gave it, no more spent than the budget so far
+        assert sum(office.spent_total.values()) <= office.budget * model.steps + 1e-6
+        for line in ("department_staff", "workstation_staff", "grid_workers", "points_rewards"):
+            assert office.spent_today[line] <= office.allocation[line] + 1e-9
+        assert all(value >= 0 for value in office.spent_today.values())
         population = model.population
         assert ((population.trust >= 0) & (population.trust <= 1)).all()
         assert ((population.satisfaction >= 0) & (population.satisfaction <= 1)).all()
         assert all(handler.queued >= 0 for handler in model.flow.handlers)
         assert all(org.funds >= 0 for org in model.social_orgs)
+        assert all(w.fund >= 0 for w in model.workstations) and office.purchase_left >= -1e-9
+    metrics = model.headline()
+    for key in RATES:
+        assert np.isnan(metrics[key]) or 0.0 <= metrics[key] <= 1.0, key
+    assert metrics["unspent"] >= -1e-6
+    spent = sum(metrics[f"spending_{line}"] for line in office.LINES)
+    assert spent + metrics["unspent"] == pytest.approx(metrics["total_budget"])
     issues = model.flow.issues
-    open_now = issues.is_open
+    created = issues.view("created")
+    open_now = (issues.view("resolved") == NOT_YET) & (issues.view("abandoned") == NOT_YET)
     # each household has at most one open issue, and it is the one the population records
-    assert len(np.unique(issues.origin[open_now])) == open_now.sum()
-    assert (model.population.open_issue[issues.origin[open_now]] == np.flatnonzero(open_now)).all()
+    assert len(np.unique(issues.origin[: issues.size][open_now])) == open_now.sum()
+    owners = issues.origin[: issues.size][open_now]
+    assert (model.population.open_issue[owners] == np.flatnonzero(open_now)).all()
     # events happen in order
-    discovered = issues.discovered != NOT_YET
-    assert (issues.discovered[discovered] >= issues.created[discovered]).all()
-    resolved = issues.resolved != NOT_YET
-    assert (issues.discovered[resolved] != NOT_YET).all()
-    assert (issues.resolved[resolved] >= issues.first_dispatch[resolved]).all()
-    assert not (resolved & (issues.abandoned != NOT_YET)).any()
-    assert sum(model.street_office.spent_total.values()) <= budget * model.steps + 1e-6
+    discovered = issues.view("discovered") != NOT_YET
+    assert (issues.view("discovered")[discovered] >= created[discovered]).all()
+    resolved = issues.view("resolved") != NOT_YET
+    assert (issues.view("discovered")[resolved] != NOT_YET).all()
+    assert (issues.view("resolved")[resolved] >= issues.view("first_dispatch")[resolved]).all()
+    assert not (resolved & (issues.view("abandoned") != NOT_YET)).any()
+    called = issues.view("callback") != NOT_YET
+    assert (issues.view("callback")[called] >= issues.view("resolved")[called]).all()
 
 
 def test_every_structure_runs_with_every_shock():
@@ -101,9 +126,8 @@ def test_every_structure_runs_with_every_shock():
                 f"structure={structure}",
                 f"shock={shock}",
                 "shock.start=3",
-                "world.width=20",
-                "world.height=20",
-                "steps=10",
+                *world(20),
+                *days(10),
             )
             model.run_for(10)
             assert model.metrics["issues_created"] > 0

@@ -13,7 +13,7 @@ from experiments.labels import CJK_FONTS, LABELS, cjk_font, label, use_language
 from experiments.run import final_metrics
 from model import ConfigError
 from model.config import CONFIG_DIR
-from tests.conftest import build
+from tests.conftest import build, days, world
 
 
 def _presets(group: str) -> list[str]:
@@ -22,7 +22,7 @@ def _presets(group: str) -> list[str]:
 
 def _metric_names() -> list[str]:
     """Every metric a run reports: daily metrics plus whole-run figures (spending, resilience)."""
-    model = build("world.width=6", "world.height=6", "world.communities_per_side=1", "steps=2")
+    model = build(*world(6, communities=1), *days(2))
     model.run_for(2)
     return sorted(final_metrics(model))
 
@@ -100,8 +100,8 @@ def test_chinese_without_a_cjk_font_names_the_package(monkeypatch, restore_rcpar
 
 
 def test_every_literal_label_in_figures_and_app_is_translated():
-    """A ``label("key", lang)`` with a key that has no entry falls back to the key itself,
-    which would leave English words in a Chinese figure."""
+    """A ``label("key", lang)`` (``tr("key")`` in the app) with a key that has no entry falls
+    back to the key itself, which would leave English words in a Chinese figure."""
     import ast
     from pathlib import Path
 
@@ -111,7 +111,7 @@ def test_every_literal_label_in_figures_and_app_is_translated():
         for node in ast.walk(ast.parse(path.read_text())):
             if (
                 isinstance(node, ast.Call)
-                and getattr(node.func, "id", None) == "label"
+                and getattr(node.func, "id", None) in ("label", "tr")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):

@@ -9,8 +9,9 @@ import sys
 import pytest
 
 from experiments.store import connect
+from tests.conftest import days, world
 
-TINY = ["world.width=16", "world.height=16", "world.communities_per_side=2", "steps=12"]
+TINY = [*world(16, communities=4), *days(12)]
 pytestmark = pytest.mark.slow
 
 

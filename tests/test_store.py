@@ -35,6 +35,7 @@ from experiments.store import (
     connect,
     runs_frame,
 )
+from tests.conftest import days, world
 
 VERSIONS = {"cogov": "0.1.0", "mesa": "3.5.1", "numpy": "2", "numba": "0.61", "python": "3.12"}
 
@@ -106,7 +107,7 @@ def real_runs(tmp_path_factory) -> Path:
 
     sweep = tmp_path_factory.mktemp("multirun") / "pilot"
     for seed in (1, 2):
-        cfg = load_config("world.width=10", "world.height=10", "steps=5", f"seed={seed}")
+        cfg = load_config(*world(10), *days(5), f"seed={seed}")
         write_outputs(simulate(cfg), sweep / str(seed))
     (sweep / "3" / ".hydra").mkdir(parents=True)
     return sweep

@@ -8,21 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model import load_config
 from model.schema import WorldConfig
 from model.world import SocialNetwork, partition, von_neumann_lattice
-from tests.conftest import build
+from tests.conftest import build, days, world
 
 
 @given(width=st.integers(3, 9), height=st.integers(3, 9), torus=st.booleans())
 def test_lattice_arrays_match_mesa_grid(width, height, torus):
-    model = build(
-        f"world.width={width}",
-        f"world.height={height}",
-        f"world.torus={torus}",
-        "world.communities_per_side=1",
-        "steps=0",
-    )
+    model = build(*world(width, height), f"world.torus={torus}", *days(0))
     lattice = model.lattice
     for resident in model.resident_list:
         x, y = resident.cell.coordinate
@@ -41,37 +34,45 @@ def test_torus_gives_every_household_four_neighbours():
     assert (open_grid.degree == 2).sum() == 4  # the corners
 
 
-@pytest.mark.parametrize("width,height,n", [(100, 100, 3), (37, 23, 2), (10, 10, 1), (60, 45, 4)])
-def test_partition_nests_grid_units_in_communities(width, height, n):
-    world = WorldConfig(
+def _world(width: int, height: int, community: int, unit: int) -> WorldConfig:
+    return WorldConfig(
         width=width,
         height=height,
         torus=False,
-        communities_per_side=n,
-        grid_unit_side=10,
+        household_size=2.31,
+        community_households=community,
+        grid_unit_households=unit,
         rewiring=0.0,
     )
-    part = partition(world)
-    assert part.n_communities == n * n
-    assert set(np.unique(part.community)) == set(range(n * n))
+
+
+@given(
+    width=st.integers(1, 70),
+    height=st.integers(1, 70),
+    community=st.integers(1, 3000),
+    unit=st.integers(1, 3000),
+)
+def test_partition_nests_grid_units_in_communities(width, height, community, unit):
+    part = partition(_world(width, height, community, min(unit, community)))
+    assert set(np.unique(part.community)) == set(range(part.n_communities))
     assert set(np.unique(part.grid_unit)) == set(range(part.n_grid_units))
     # every household's community is its grid unit's community
     assert (part.unit_community[part.grid_unit] == part.community).all()
 
 
-def test_default_grid_units_hold_about_a_hundred_households():
-    part = partition(load_config().world)
-    sizes = np.bincount(part.grid_unit)
-    assert part.n_communities == 9
-    assert sizes.min() >= 50 and sizes.max() <= 200
-    assert abs(sizes.mean() - 100) < 25
+@pytest.mark.parametrize("side", [60, 100, 120, 200])
+def test_communities_are_sized_in_households_not_by_the_map(side):
+    """A bigger map has more communities of about the same size, not bigger ones."""
+    part = partition(_world(side, side, 2400, 290))
+    communities = np.bincount(part.community)
+    units = np.bincount(part.grid_unit)
+    assert part.n_communities == max(1, round(side * side / 2400))
+    assert 0.6 * 2400 <= communities.mean() <= 1.4 * 2400
+    assert 0.6 * 290 <= units.mean() <= 1.4 * 290
 
 
 def test_communities_are_contiguous_blocks():
-    world = WorldConfig(
-        width=30, height=30, torus=False, communities_per_side=3, grid_unit_side=10, rewiring=0.0
-    )
-    grid = partition(world).community.reshape(30, 30)
+    grid = partition(_world(30, 30, 100, 100)).community.reshape(30, 30)
     assert (grid[:10, :10] == 0).all() and (grid[20:, 20:] == 8).all()
 
 
@@ -110,8 +111,8 @@ def test_network_is_simple_symmetric_and_seeded(rewiring, seed):
 
 
 def test_model_network_is_seeded_from_the_model_rng():
-    one = build("world.width=12", "world.height=12", "world.rewiring=0.3", "seed=4")
-    two = build("world.width=12", "world.height=12", "world.rewiring=0.3", "seed=4")
-    other = build("world.width=12", "world.height=12", "world.rewiring=0.3", "seed=5")
+    one = build(*world(12), "world.rewiring=0.3", "seed=4")
+    two = build(*world(12), "world.rewiring=0.3", "seed=4")
+    other = build(*world(12), "world.rewiring=0.3", "seed=5")
     assert np.array_equal(one.social_network.edges, two.social_network.edges)
     assert not np.array_equal(one.social_network.edges, other.social_network.edges)

@@ -1,0 +1,61 @@
+"""Assessment (考核/问责): the monthly scoring and ranking of the offices that handle issues."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from mesa import Agent
+
+
+class Assessment(Agent):
+    """Scores departments and community workstations every ``accountability.period_days`` on
+    the 三率 of the issues they worked on that closed or were abandoned in the period:
+    the share closed on time, the share whose fix held, and the mean satisfaction of their
+    households when the issue ended (whatever channel found it).
+    Within each type, offices are ranked by the mean of the three; the bottom
+    ``bottom_share`` of those scored (rounded at random, so the share does not depend on how
+    many offices the map has) and any below ``target`` are under pressure until the next
+    assessment
+    (:meth:`model.flow.IssueFlow._enqueue` says what pressure does)."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.tallies: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(4))
+        self.assessments = 0
+
+    def credit(
+        self, handler_ids: np.ndarray, on_time: bool, held: bool, satisfaction: float
+    ) -> None:
+        """An issue the offices ``handler_ids`` worked on has closed or been abandoned."""
+        for handler in set(handler_ids.tolist()):
+            self.tallies[handler] += (1.0, on_time, held, satisfaction)
+
+    def step(self) -> None:
+        duty = self.model.config.accountability
+        if self.model.steps % duty.period_days:
+            return
+        for offices in (self.model.departments, self.model.workstations):
+            scores = {}
+            for office in offices:
+                closed, on_time, held, satisfaction = self.tallies[office.handler_id]
+                if closed:
+                    scores[office.handler_id] = (on_time + held + satisfaction) / (3 * closed)
+            ranked = sorted(scores, key=lambda h: (scores[h], h))
+            # the bottom share of the scored offices, rounded up or down at random so that on
+            # average it is the same share whatever the number of offices (map size)
+            expected = duty.bottom_share * len(ranked)
+            count = int(expected) + int(self.model.rng.random() < expected % 1)
+            named = set(ranked[:count])
+            for office in offices:
+                score = scores.get(office.handler_id)
+                office.under_pressure = office.handler_id in named or (
+                    score is not None and score < duty.target
+                )
+        self.tallies.clear()
+        self.assessments += 1
+
+    def pressure_share(self) -> float:
+        """Share of departments and workstations under pressure now."""
+        offices = [*self.model.departments, *self.model.workstations]
+        return sum(o.under_pressure for o in offices) / len(offices)
