@@ -1,8 +1,8 @@
 """Whether a run fits in memory: an estimate from its size, and the memory available.
 
 A map too large for the machine would otherwise grow until the kernel kills the process (a
-1000 x 1000 map needs about 1.5 GB, 3000 x 3000 about 14 GB); :func:`check_memory` refuses it
-in one line before anything is built.
+year of a 1000 x 1000 map needs about 2 GB, of 3000 x 3000 about 16 GB); :func:`check_memory`
+refuses it in one line before anything is built.
 """
 
 from __future__ import annotations
@@ -17,19 +17,19 @@ from model.schema import Engine
 
 # Peak resident memory (ru_maxrss) of a fresh process that composes a config, builds the model
 # and runs it, minus the same process just before building; co_governance (the structure with
-# every institution), 3 x 3 communities, default rates. Measured on Linux x86-64 with Python
-# 3.12, Mesa 3.5.1 and numba 0.68 at 100^2, 300^2, 500^2 and 1000^2 households (fast) and 300^2
-# and 500^2 (agents), 1 and 365 days; then at 200^2 with 9, 2500 and 10000 communities and
-# 1 or 10 social organisations each. Rounded up.
-BYTES_PER_HOUSEHOLD = {"fast": 1_500, "agents": 2_100}
-"""Grid cells, Resident agents, networks and state arrays (fast: 1,450 measured; agents:
-1,970 to 2,090)."""
-BYTES_PER_HOUSEHOLD_DAY = 0.5
-"""The issue and task records a household adds per day (0.3 at default rates, 0.8 during an
+# every institution), default rates and community sizes. Measured on Linux x86-64 with Python
+# 3.12, Mesa 3.5.1 and numba 0.68 at 100^2, 300^2, 500^2 and 1000^2 households (fast) and
+# 100^2 and 300^2 (agents) for 1 day; at 300^2 for 365 days, and 100 days of an epidemic; at
+# 200^2 with 1,000 and 10,000 communities. Rounded up.
+BYTES_PER_HOUSEHOLD = {"fast": 1_500, "agents": 2_200}
+"""Grid cells, Resident agents, networks and state arrays (fast: 1,490 measured at 1000^2;
+agents: 2,070 to 2,180)."""
+BYTES_PER_HOUSEHOLD_DAY = 0.6
+"""The issue and task records a household adds per day (0.5 at default rates, 1.0 during an
 epidemic)."""
 BYTES_PER_COMMUNITY = 3_300
-"""A community's workstation, party branch and a social organisation (agents and their member
-lists)."""
+"""A community's workstation, party branch and grid units (1,300 measured) and a social
+organisation founded later (1,300)."""
 PROCESS_BYTES = 300 * 2**20
 """The interpreter with Mesa, numba and their imports (215 MB) and numba's kernels (45 MB)."""
 

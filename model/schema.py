@@ -82,7 +82,7 @@ POSITIVE_INT = integer_in(1, 1_000_000)
 NON_NEGATIVE_INT = integer_in(0, 1_000_000)
 SIDE = integer_in(2, MAX_SIDE)  # a household needs a neighbour to imitate
 HOUSEHOLDS = integer_in(1, 2**31 - 1, text="2**31 - 1")
-PER_HOUSEHOLD = number_in(0, 1000, low_open=True)
+PER_HOUSEHOLD = number_in(1, 1000)  # a household has at least one resident
 DAYS = integer_in(0, MAX_DAYS)
 POSITIVE_DAYS = integer_in(1, MAX_DAYS)
 DAY_SPAN = number_in(0, MAX_DAYS, low_open=True)

@@ -6,6 +6,7 @@ import pytest
 
 from experiments.overrides import check_overrides
 from model import CoGovModel, ConfigError, load_config, memory
+from tests.conftest import world
 
 
 def test_a_map_too_large_for_memory_says_what_fits(monkeypatch):
@@ -19,7 +20,7 @@ def test_a_map_too_large_for_memory_says_what_fits(monkeypatch):
 
 def test_memory_is_checked_wherever_a_model_is_built(monkeypatch):
     """Notebooks build models from configs they may have edited: the model refuses too."""
-    cfg = load_config("world.width=20", "world.height=20")
+    cfg = load_config(*world(20))
     monkeypatch.setattr("model.memory.available_bytes", lambda: 10**6)
     with pytest.raises(ConfigError, match=r"world\.width x world\.height = 20 x 20"):
         CoGovModel(cfg)
@@ -39,7 +40,7 @@ def test_runs_that_fit_pass_and_unknown_memory_is_not_refused(monkeypatch):
 
 
 def test_the_estimate_grows_with_households_days_and_the_agents_engine():
-    small, big = load_config("world.width=20", "world.height=20"), load_config()
+    small, big = load_config(*world(20)), load_config()
     assert memory.run_bytes(big) - memory.run_bytes(small) > 9_000 * 1_500
     longer = load_config("steps=3650")
     assert memory.run_bytes(longer) > memory.run_bytes(big)
