@@ -18,6 +18,8 @@ Sections
   app      the live app (app.py, 40 x 40): days per second of the step alone, of the step
            and the app's redraw rendered in this process, and played in headless Chromium
            when /usr/bin/chromium is there
+  calibrate  a small ABC-SMC calibration (simulations per second, in-process on every core)
+  startup  a tiny run (10 x 10, 1 day) from start to exit vs `import mesa, numba` (ratio)
 """
 
 from __future__ import annotations
@@ -376,7 +378,33 @@ def app_speed(days: int, browser_days: int) -> None:
     )
 
 
-SECTIONS = ("core", "model", "scale", "collect", "sweep", "app", "calibrate")
+def startup(repeats: int = 5) -> None:
+    """Seconds from start to exit of a tiny run, against importing Mesa and numba alone: fresh
+    processes in this environment, alternating, best of ``repeats`` each."""
+    import tempfile
+
+    commands = {
+        "import mesa, numba": [sys.executable, "-c", "import mesa, numba"],
+        "cogov, 10x10, 1 day": [
+            *(sys.executable, "-m", "experiments.cli", "structure=sanshe"),
+            *("world.width=10", "world.height=10", "steps=1"),
+        ],
+    }
+    best = dict.fromkeys(commands, float("inf"))
+    with tempfile.TemporaryDirectory() as folder:  # the run's outputs go there
+        for _ in range(repeats):
+            for name, command in commands.items():
+                start = time.perf_counter()
+                subprocess.run(command, cwd=folder, check=True, capture_output=True)
+                best[name] = min(best[name], time.perf_counter() - start)
+    print(f"startup: best of {repeats} fresh processes")
+    for name, seconds in best.items():
+        print(f"  {name:<20} {seconds:5.2f} s")
+    ratio = best["cogov, 10x10, 1 day"] / best["import mesa, numba"]
+    print(f"  ratio run/imports: {ratio:.2f}x  (target <= 1.5x)")
+
+
+SECTIONS = ("core", "model", "scale", "collect", "sweep", "app", "calibrate", "startup")
 DEFAULT_SECTIONS = ("core", "model", "collect", "app")
 
 
@@ -413,6 +441,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             scale(args.scale_side, 100)
         elif section == "collect":
             collect(args.runs)
+        elif section == "startup":
+            startup()
         elif section == "sweep":
             from experiments.sweep import bench_workers
 

@@ -2,16 +2,22 @@
 
 uv run cogov structure=canonical_pgg residents.synergy=4.5 steps=2000
 uv run cogov -m residents.synergy=3.5,4.5,5.5 seed='range(5)'
+
+One run (or one experiment) is composed once, checked and handed to Hydra's ``run_job``;
+sweeps and Hydra's information options go through Hydra's own entry point; ``--help`` is
+written from the schema. Nothing is written before every check has passed.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra._internal.utils import get_args_parser  # Hydra's own parser (hydra-core 1.3)
@@ -19,22 +25,22 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from experiments.overrides import check_overrides
-from experiments.store import check_writable
 from model.config import (
     CONFIG_DIR,
     SCHEMA_MATCHING,
     KeyRole,
+    check_command_line,
     key_role,
     register_schema,
     top_level_key,
+    validate,
 )
 from model.errors import explain
 
 log = logging.getLogger(__name__)
 
 
-@hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
-def app(cfg: DictConfig) -> dict:
+def run_task(cfg: DictConfig) -> dict:
     """One run, or, with ``experiment=NAME``, a whole experiment (table, figure, database)."""
     if cfg.experiment is not None:
         return run_experiment_job(cfg)
@@ -98,6 +104,59 @@ def _print_validation(cfg: DictConfig, frame) -> None:
     print(f"{int(table['inside'].sum())} of {len(table)} observed values inside the interval")
 
 
+app = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(run_task)
+"""Hydra's own entry point, for sweeps (-m) and what Hydra prints (--cfg, --info, ...)."""
+
+
+def run_once(overrides: list[str]) -> Any:
+    """One run or one experiment: compose the config once, check it, and let Hydra's
+    ``run_job`` make the run directory and call :func:`run_task`. (Hydra's own entry point
+    would compose it twice more, once only to read ``hydra.mode``; that costs more than a
+    small run.) Returns the task's result; raises its error."""
+    from hydra import initialize_config_dir
+    from hydra._internal.callbacks import Callbacks  # as Hydra.run uses them (hydra-core 1.3)
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.utils import run_job
+    from hydra.types import HydraContext, RunMode
+
+    check_command_line(overrides, sweeps=False)
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3", job_name="cogov"):
+        hydra_app = GlobalHydra.instance().hydra
+        cfg = hydra_app.compose_config(
+            "config", [*overrides, "hydra.mode=RUN"], RunMode.RUN, with_log_configuration=True
+        )
+        validate(cfg)
+        _check_outputs(cfg, sweep=False)
+        if cfg.experiment is not None:
+            from experiments.sweep import check_experiment
+
+            check_experiment(cfg, overrides)
+        callbacks = Callbacks(cfg)
+        callbacks.on_run_start(config=cfg, config_name="config")
+        result = run_job(
+            hydra_context=HydraContext(config_loader=hydra_app.config_loader, callbacks=callbacks),
+            task_function=run_task,
+            config=cfg,
+            job_dir_key="hydra.run.dir",
+            job_subdir_key=None,
+        )
+        callbacks.on_run_end(config=cfg, config_name="config", job_return=result)
+    return result.return_value
+
+
+def _check_outputs(cfg: DictConfig, sweep: bool) -> None:
+    """Before anything runs: a sweep or an experiment must be able to write its results
+    database, and an experiment's figure needs a font for its language."""
+    if sweep or cfg.experiment is not None:
+        from experiments.store import check_writable
+
+        check_writable(cfg.results.db)
+    if cfg.experiment is not None:
+        from experiments.labels import require_font
+
+        require_font(cfg.lang)
+
+
 MAIN_JOB = "experiment=compare_structures"
 
 
@@ -123,32 +182,47 @@ def _wants_info(args: argparse.Namespace) -> bool:
     )
 
 
+def _user_error(error: Exception) -> Exception | None:
+    """The one-line error for a user's mistake, or None for a bug (which keeps its traceback)."""
+    store = sys.modules.get("experiments.store")  # loaded only by commands that store results
+    if store is not None and isinstance(error, store.StoreError):
+        return error
+    return explain(error)
+
+
 def main() -> None:
     """Console entry point: a user's config mistake becomes one line on stderr and exit 2,
     caught before Hydra creates any output directory."""
-    register_schema()
     args = get_args_parser().parse_args()
     if not args.multirun and not _wants_info(args) and _is_main_job(args.overrides):
-        sys.argv.append(MAIN_JOB)
         args.overrides.append(MAIN_JOB)
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us instead of Hydra's printer
     # A local Ray reuses this environment; Ray's uv hook would insist on the project folder.
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     warnings.filterwarnings("ignore", message=SCHEMA_MATCHING)
     try:
-        if not _wants_info(args):
-            first = check_overrides(args.overrides)
-            if args.multirun or first.experiment is not None:
-                check_writable(first.results.db)
-            if not args.multirun and first.experiment is not None:
-                from experiments.sweep import check_experiment
+        if args.help:  # every key from the schema, without Hydra's help
+            from experiments.usage import help_text
 
-                check_experiment(first, args.overrides)
-        app()
+            print(help_text(args.overrides))
+            return
+        register_schema()
+        if _wants_info(args):
+            app()
+        elif not args.multirun:
+            run_once(args.overrides)
+        else:
+            _check_outputs(check_overrides(args.overrides), sweep=True)
+            app()
+        # Everything is written and closed. Spare the interpreter's last garbage collections,
+        # which walk every object Mesa, numba and pandas made (0.4 s, more than a small run):
+        # frozen objects are still freed at exit, only their cycles are not searched.
+        gc.freeze()
+    except BrokenPipeError:  # the reader stopped early (cogov --help | head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except Exception as error:
-        from experiments.store import StoreError
-
-        user_error = error if isinstance(error, StoreError) else explain(error)
+        user_error = _user_error(error)
         if user_error is None:
             raise
         print(f"cogov: error: {user_error}", file=sys.stderr)

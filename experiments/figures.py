@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from omegaconf import DictConfig
 
 from experiments.files import atomic_path
-from experiments.labels import label, use_language
+from experiments.labels import label, require_font, use_language
 from experiments.store import StoreError, results_frame, timeseries_frame
 from experiments.sweep import RunSpec
 from experiments.tables import confidence_table, t_half_width
@@ -660,10 +660,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     matplotlib.use("Agg")  # files only; importing this module leaves notebooks' backend alone
     try:
+        names = args.only or list(FIGURES)
+        configs = {n: load_config(f"experiment={FIGURES[n][0]}", *args.overrides) for n in names}
+        require_font(configs[names[0]].lang)  # before any run
         captions = {}
-        for name in args.only or FIGURES:
-            experiment = FIGURES[name][0]
-            cfg = load_config(f"experiment={experiment}", *args.overrides)
+        for name in names:
+            cfg = configs[name]
             specs = runs_of(cfg, args.overrides)
             files, captions[name] = draw(cfg, specs, name)
             print(f"{name}: " + ", ".join(str(f) for f in files))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import matplotlib as mpl
 from matplotlib import font_manager
 
+from model.errors import ConfigError
+
 LANGUAGES = ("en", "zh")
 
 STRUCTURES = {
@@ -265,18 +267,29 @@ def cjk_font() -> str | None:
     return found
 
 
+def require_font(lang: str) -> str | None:
+    """The font ``lang`` needs (a CJK font for "zh", None for "en"); a one-line
+    :class:`ConfigError` when it is not installed. The ``cogov`` command checks this before
+    any run."""
+    check_language(lang)
+    if lang != "zh":
+        return None
+    font = cjk_font()
+    if font is None:
+        raise ConfigError(
+            "lang",
+            "lang=zh needs a CJK font for Chinese labels; install one, e.g. "
+            "`apt-get install fonts-noto-cjk` (or fonts-wqy-zenhei)",
+        )
+    return font
+
+
 def use_language(lang: str) -> None:
     """Set matplotlib up to draw text in ``lang``: for "zh" a CJK font first (the default
     sans-serif fonts stay as fallback) and an ASCII minus sign, which CJK fonts lack."""
-    check_language(lang)
+    font = require_font(lang)
     fonts = mpl.rcParamsDefault["font.sans-serif"]
-    if lang == "zh":
-        font = cjk_font()
-        if font is None:
-            raise RuntimeError(
-                "no CJK font for Chinese labels; install one, e.g. "
-                "`apt-get install fonts-noto-cjk` (or fonts-wqy-zenhei)"
-            )
+    if font is not None:
         fonts = [font, *fonts]
     mpl.rcParams.update(
         {"font.family": "sans-serif", "font.sans-serif": fonts, "axes.unicode_minus": lang == "en"}

@@ -6,15 +6,22 @@ one :class:`model.errors.ConfigError` line.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from omegaconf import DictConfig, OmegaConf
 
-from model.config import CONFIG_DIR, load_config, validate
+from model.config import (
+    check_command_line,
+    check_override,
+    config_groups,
+    load_config,
+    parse_overrides,
+    validate,
+)
 from model.errors import ConfigError, user_errors
 
-
-def _is_group(key: str) -> bool:
-    return key.startswith("hydra/") or (CONFIG_DIR / key).is_dir()
-
+if TYPE_CHECKING:
+    from hydra.core.override_parser.types import Override
 
 LAUNCHER_PLUGINS = {
     "joblib": ("hydra_plugins.hydra_joblib_launcher", "uv sync"),
@@ -22,6 +29,10 @@ LAUNCHER_PLUGINS = {
     "submitit_slurm": ("hydra_plugins.hydra_submitit_launcher", "uv sync"),
     "ray": ("hydra_plugins.hydra_ray_launcher", "uv sync --extra ray"),
 }
+
+
+REMOTE_LAUNCHERS = ("submitit_slurm", "ray")
+"""Launchers whose runs may happen on other machines: their memory is checked there."""
 
 
 def _check_launcher(choice: str) -> None:
@@ -36,44 +47,64 @@ def _check_launcher(choice: str) -> None:
         )
 
 
+def sweep_values(override: Override) -> list[str]:
+    """The values a sweep override takes, as they would be typed (``range(3)`` -> 0, 1, 2)."""
+    from hydra.core.override_parser.types import ValueType
+
+    key = override.key_or_group
+    if override.is_interval_sweep():
+        raise ConfigError(
+            key,
+            f"{override.input_line}: the basic sweeper cannot enumerate an interval; list the "
+            f"values (e.g. {key}=0,0.5,1) or use range(start,stop,step)",
+        )
+    if override.value_type is ValueType.GLOB_CHOICE_SWEEP:
+        if key not in config_groups():
+            raise ConfigError(key, f"{override.input_line}: glob() chooses presets of a group")
+        values = override.value().filter(list(config_groups()[key]))
+    else:
+        values = list(override.sweep_string_iterator())
+    if not values:
+        raise ConfigError(key, f"{override.input_line} sweeps over no values; give at least one")
+    return values
+
+
 def check_overrides(overrides: list[str]) -> DictConfig:
-    """Compose and validate every run a command line asks for, before anything is written.
+    """Compose and validate every run a sweep's command line asks for, before anything is
+    written.
 
     Each sweep value is tried at least once (with the other keys at their first value): a
     preset choice by composing, a plain value by setting it on the composed config; a
-    launcher must have its plugin installed. Returns the config of the first run; raises
+    launcher must have its plugin installed. Whether a run fits in memory is checked here
+    unless a remote launcher runs it. Returns the config of the first run; raises
     :class:`ConfigError` on the first problem.
     """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    parsed = OverridesParser.create().parse_overrides(list(overrides))
-    for override in parsed:
-        if override.key_or_group == "hydra/launcher":
-            for choice in (
-                override.sweep_string_iterator()
-                if override.is_sweep_override()
-                else [override.value()]
-            ):
-                _check_launcher(str(choice))
-    first = [
-        f"{o.get_key_element()}={next(o.sweep_string_iterator())}"
-        if o.is_sweep_override()
-        else o.input_line
-        for o in parsed
+    parsed = check_command_line(overrides, sweeps=True)
+    sweeps = {i: sweep_values(o) for i, o in enumerate(parsed) if o.is_sweep_override()}
+    launchers = [
+        str(choice)
+        for i, override in enumerate(parsed)
+        if override.key_or_group == "hydra/launcher"
+        for choice in sweeps.get(i, [override.value()])
     ]
-    cfg = load_config(*first)
-    for i, override in enumerate(parsed):
-        if not override.is_sweep_override():
-            continue
-        key = override.key_or_group
-        texts = list(override.sweep_string_iterator())[1:]
-        values = list(override.sweep_iterator())[1:]
-        for text, value in zip(texts, values, strict=True):
-            if _is_group(key):
-                load_config(*first[:i], f"{override.get_key_element()}={text}", *first[i + 1 :])
+    for choice in launchers:
+        _check_launcher(choice)
+    memory = not set(launchers) & set(REMOTE_LAUNCHERS)
+    first = [
+        f"{o.get_key_element()}={sweeps[i][0]}" if i in sweeps else o.input_line
+        for i, o in enumerate(parsed)
+    ]
+    cfg = load_config(*first, memory=memory)
+    for i, values in sweeps.items():
+        key = parsed[i].get_key_element()
+        for text in values[1:]:
+            (trial,) = parse_overrides([f"{key}={text}"])
+            check_override(trial)
+            if trial.key_or_group in config_groups() or trial.is_hydra_override():
+                load_config(*first[:i], f"{key}={text}", *first[i + 1 :], memory=memory)
                 continue
-            trial = cfg.copy()
+            config = cfg.copy()
             with user_errors():
-                OmegaConf.update(trial, key, value, merge=True)
-            validate(trial)
+                OmegaConf.update(config, trial.key_or_group, trial.value(), merge=True)
+            validate(config, memory=memory)
     return cfg

@@ -1,8 +1,9 @@
 """Composing, validating and hashing cogov's configuration.
 
 The schema (every key, its range and its meaning) is in :mod:`model.schema`. This module
-composes the Hydra config tree in ``configs/`` onto it, checks ranges and cross-key
-constraints (:func:`validate`, one line naming the key and the allowed values) and hashes a
+refuses overrides that Hydra would take but cogov must not (:func:`check_override`), composes
+the Hydra config tree in ``configs/`` onto the schema, checks ranges, cross-key constraints
+and memory (:func:`validate`, one line naming the key and the allowed values) and hashes a
 run's config.
 """
 
@@ -14,14 +15,18 @@ import functools
 import hashlib
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from model.errors import ConfigError, unknown_key, user_errors
-from model.schema import CogovConfig, Rule, iter_params
+from model.errors import ConfigError, one_of, unknown_key, user_errors
+from model.memory import check_memory
+from model.schema import BOOLEAN, CogovConfig, Rule, iter_params
+
+if TYPE_CHECKING:
+    from hydra.core.override_parser.types import Override
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 """The Hydra config tree shipped with the repository (``configs/``)."""
@@ -62,6 +67,12 @@ def key_role(key: str) -> KeyRole:
     return _KEY_ROLES.get(top_level_key(key), KeyRole.model)
 
 
+KEYS = frozenset(key for key, _ in iter_params())
+"""Every parameter of the schema, as a dotted key."""
+BOOLEAN_KEYS = frozenset(key for key, f in iter_params() if f.metadata["rule"] is BOOLEAN)
+"""Switches: only ``true`` or ``false`` (OmegaConf would also take yes, on, 1, 2, ...)."""
+
+
 def _leaf_keys(node: DictConfig, prefix: str = "") -> Iterator[str]:
     for key in node:
         if prefix == "" and key == "hydra":
@@ -88,14 +99,14 @@ def _check_sum(cfg: DictConfig, key: str, names: tuple[str, ...] = (), leaf: str
         raise ConfigError(what, f"{what} shares must sum to 1 (they sum to {total:.6g}: {parts})")
 
 
-def validate(cfg: DictConfig) -> None:
-    """Check every value against its rule and the cross-key constraints.
+def validate(cfg: DictConfig, *, memory: bool = True) -> None:
+    """Check every value against its rule and the cross-key constraints, and (unless the run
+    happens on another machine: ``memory=False``) that the run fits in the memory available.
 
     Raises :class:`ConfigError` (one line: key, value, allowed values) on the first problem.
     """
-    known = {key for key, _ in iter_params()}
     for key in _leaf_keys(cfg):
-        if key not in known:
+        if key not in KEYS:
             raise unknown_key(key)
     for key, f in iter_params():
         if key.startswith("experiment.") and cfg.get("experiment") is None:
@@ -104,8 +115,6 @@ def validate(cfg: DictConfig) -> None:
         if OmegaConf.is_missing(OmegaConf.select(cfg, parent) if parent else cfg, leaf):
             raise ConfigError(key, f"{key} has no value; set it in configs/ or on the command line")
         value = OmegaConf.select(cfg, key)
-        if isinstance(value, enum.Enum):
-            continue  # OmegaConf has already checked enum members
         rule: Rule = f.metadata["rule"]
         if not rule.check(value):
             raise ConfigError.bad_value(key, value, rule.describe)
@@ -155,6 +164,8 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError.bad_value(
             "metrics.burn_in", cfg.metrics.burn_in, f"an integer below steps = {cfg.steps}"
         )
+    if memory:
+        check_memory(cfg)
 
 
 def register_schema() -> None:
@@ -164,13 +175,15 @@ def register_schema() -> None:
     ConfigStore.instance().store(name=SCHEMA_NAME, node=CogovConfig)
 
 
-def load_config(*overrides: str) -> DictConfig:
+def load_config(*overrides: str, memory: bool = True) -> DictConfig:
     """Compose the config exactly as the ``cogov`` command would, e.g.
     ``load_config("structure=canonical_pgg", "world.width=50")``.
 
     For notebooks and tests; raises :class:`ConfigError` on a bad override or value.
+    ``memory=False`` skips the memory check for a run that will happen on another machine
+    (a cluster job checks again when it builds the model).
     """
-    return copy.deepcopy(_compose(tuple(overrides)))
+    return copy.deepcopy(_compose(tuple(overrides), memory))
 
 
 SCHEMA_MATCHING = r"(?s).*is validated against ConfigStore schema with the same name"
@@ -179,31 +192,124 @@ with the launcher plugins' schemas so that Hydra type-checks them against those 
 
 
 @functools.lru_cache(maxsize=256)
-def _compose(overrides: tuple[str, ...]) -> DictConfig:
+def _compose(overrides: tuple[str, ...], memory: bool) -> DictConfig:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    check_command_line(overrides, sweeps=False)
     register_schema()
     warnings.filterwarnings("ignore", message=SCHEMA_MATCHING)
-    _check_experiment_selected(overrides)
     with user_errors():  # Hydra and OmegaConf errors become one-line ConfigErrors
         if GlobalHydra.instance().is_initialized():  # inside the cogov app: same config tree
             cfg = compose(config_name="config", overrides=list(overrides))
         else:
             with initialize_config_dir(str(CONFIG_DIR), version_base="1.3", job_name="cogov"):
                 cfg = compose(config_name="config", overrides=list(overrides))
-    validate(cfg)
+    validate(cfg, memory=memory)
     return cfg
 
 
-def _check_experiment_selected(overrides: tuple[str, ...]) -> None:
+@functools.cache
+def config_groups() -> dict[str, tuple[str, ...]]:
+    """The config groups of ``configs/`` (Hydra's own aside) and the presets of each."""
+    return {
+        folder.name: tuple(sorted(p.stem for p in folder.glob("*.yaml")))
+        for folder in sorted(CONFIG_DIR.iterdir())
+        if folder.is_dir() and folder.name != "hydra"
+    }
+
+
+def parse_overrides(overrides: Sequence[str]) -> list[Override]:
+    """Hydra's parse of each override; one that cannot be parsed is a :class:`ConfigError`."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    parsed = []
+    for text in overrides:
+        try:
+            parsed.append(parser.parse_override(text))
+        except HydraException as error:
+            reason = str(error).splitlines()[0]
+            raise ConfigError("override", f"cannot parse override {text!r}: {reason}") from error
+    return parsed
+
+
+def check_command_line(overrides: Sequence[str], *, sweeps: bool) -> list[Override]:
+    """Parse ``overrides`` and refuse, before composing, what cogov must not take: each
+    override as :func:`check_override` says, ``experiment.*`` keys without an experiment, and
+    sweeps unless ``sweeps``. Returns the parsed overrides."""
+    parsed = parse_overrides(overrides)
+    for override in parsed:
+        if override.is_sweep_override() and not sweeps:
+            raise ConfigError(
+                override.key_or_group,
+                f"{override.input_line} is a sweep; sweep it with cogov -m, or give one value",
+            )
+        check_override(override)
+    _check_experiment_selected(parsed)
+    return parsed
+
+
+def check_override(override: Override) -> None:
+    """Refuse what Hydra would take but cogov must not: no key, removing a key, a preset that
+    is not a file of its group (a list of presets, a path, null), a preset moved to another
+    package, or a switch set to anything but true or false. Hydra's own keys are left to it."""
+    key = override.key_or_group
+    if key.startswith("hydra/") and not override.is_sweep_override():
+        _check_hydra_choice(key, override.value())
+    if override.is_hydra_override():
+        return
+    if not key:
+        raise ConfigError(
+            "override",
+            f"cannot parse override {override.input_line!r}: it needs a key, e.g. seed=5",
+        )
+    groups = config_groups()
+    if override.is_delete():
+        how = f"choose a preset with {key}=NAME" if key in groups else f"set it with {key}=VALUE"
+        raise ConfigError(key, f"~{key} would remove {key}, but every key needs a value; {how}")
+    if override.is_add() and key in KEYS:
+        raise ConfigError(key, f"+{key}: {key} exists already; set it with {key}=VALUE")
+    if key in groups:
+        if override.package is not None:
+            raise ConfigError(
+                key, f"{override.input_line}: a preset cannot move to another key; use {key}=NAME"
+            )
+        if not override.is_sweep_override():
+            _check_choice(key, override.value())
+    elif "/" in key:
+        raise ConfigError(key, f"unknown config group {key} (groups: {', '.join(groups)})")
+    elif key in BOOLEAN_KEYS and not override.is_sweep_override():
+        value = override.value()
+        if not isinstance(value, bool):
+            raise ConfigError.bad_value(key, value, BOOLEAN.describe)
+
+
+def _check_hydra_choice(group: str, choice: Any) -> None:
+    """A preset of Hydra's own groups (hydra/launcher=joblib): one name, not a list or a path."""
+    if not isinstance(choice, str) or any(part in choice for part in ("/", "\\", "..")):
+        raise ConfigError.bad_value(group, choice, "the name of one preset (no list, no path)")
+
+
+def _check_choice(group: str, choice: Any) -> None:
+    """``choice`` must name one preset of ``group`` (one of its files in ``configs/``)."""
+    presets = config_groups()[group]
+    if isinstance(choice, str) and choice in presets:
+        return
+    shown = "null" if choice is None else repr(choice)
+    one = " (one preset per group)" if isinstance(choice, list) else ""
+    raise ConfigError(group, f"{group}={shown} is not allowed; expected {one_of(presets)}{one}")
+
+
+def _check_experiment_selected(overrides: list[Override]) -> None:
     """``experiment.*`` keys only exist once an experiment preset is chosen."""
-    keys = [o.lstrip("+~").split("=")[0] for o in overrides]
+    keys = [o.key_or_group for o in overrides]
     if "experiment" in keys:
         return
     for key in keys:
         if key.startswith("experiment."):
-            options = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
+            options = config_groups()["experiment"]
             raise ConfigError(
                 key,
                 f"{key} belongs to an experiment; choose one with "

@@ -14,6 +14,7 @@ from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any
 
 from omegaconf import MISSING as UNSET
+from omegaconf import OmegaConf
 
 
 @dataclass(frozen=True)
@@ -28,19 +29,79 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-POSITIVE = Rule("a number > 0", lambda v: _is_number(v) and v > 0)
-NON_NEGATIVE = Rule("a number >= 0", lambda v: _is_number(v) and v >= 0)
-UNIT_INTERVAL = Rule("a number in [0, 1]", lambda v: _is_number(v) and 0 <= v <= 1)
-OPEN_UNIT = Rule("a number in (0, 1]", lambda v: _is_number(v) and 0 < v <= 1)
-POSITIVE_INT = Rule("an integer >= 1", lambda v: isinstance(v, int) and v >= 1)
-NON_NEGATIVE_INT = Rule("an integer >= 0", lambda v: isinstance(v, int) and v >= 0)
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def number_in(low: float, high: float, *, low_open: bool = False) -> Rule:
+    """A finite number in ``[low, high]``, or ``(low, high]`` with ``low_open``."""
+    bracket = "(" if low_open else "["
+    high_text = f"{high:g}".replace("e+0", "e").replace("e+", "e")  # 1e9, not 1e+09
+    return Rule(
+        f"a number in {bracket}{low:g}, {high_text}]",
+        lambda v: _is_number(v) and (low < v if low_open else low <= v) and v <= high,
+    )
+
+
+def integer_in(low: int, high: int, text: str = "") -> Rule:
+    """An integer in ``[low, high]``; ``text`` says ``high`` when a number would not."""
+    return Rule(
+        f"an integer in [{low}, {text or high}]", lambda v: _is_integer(v) and low <= v <= high
+    )
+
+
+def or_null(rule: Rule) -> Rule:
+    """``rule``, or null (an experiment setting that only some experiments use)."""
+    return Rule(f"{rule.describe} (or null)", lambda v: v is None or rule.check(v))
+
+
+def one_of_enum(enum_type: type[enum.Enum]) -> Rule:
+    """A member of an enum (OmegaConf converts the name when it composes)."""
+    return Rule(
+        "one of: " + ", ".join(member.name for member in enum_type),
+        lambda v: isinstance(v, enum_type),
+    )
+
+
+LARGE = 1e9
+"""Bound of every amount, rate and scale: generous for any use, and small enough that products
+of several parameters with households and days stay far from overflowing."""
+MAX_DAYS = 36_500
+"""100 years: the longest run, delay, wait or shock (days are stored as 32-bit integers)."""
+MAX_SIDE = 46_340
+"""Longest grid side, so that width x height households stay below 2**31 (the lattice indexes
+households with 32-bit integers)."""
+MAX_SEED = 2**63 - 1
+"""Largest seed: the results database stores seeds as 64-bit integers (DuckDB BIGINT)."""
+
+POSITIVE = number_in(0, LARGE, low_open=True)
+NON_NEGATIVE = number_in(0, LARGE)
+UNIT_INTERVAL = number_in(0, 1)
+OPEN_UNIT = number_in(0, 1, low_open=True)
+POSITIVE_INT = integer_in(1, 1_000_000)
+NON_NEGATIVE_INT = integer_in(0, 1_000_000)
+SIDE = integer_in(2, MAX_SIDE)  # a household needs a neighbour to imitate
+HOUSEHOLDS = integer_in(1, 2**31 - 1, text="2**31 - 1")
+PER_HOUSEHOLD = number_in(1, 1000)  # a household has at least one resident
+DAYS = integer_in(0, MAX_DAYS)
+POSITIVE_DAYS = integer_in(1, MAX_DAYS)
+DAY_SPAN = number_in(0, MAX_DAYS, low_open=True)
+SPREAD = number_in(0, 10)  # sigma of a lognormal: e**10 is already a 22,000-fold spread
+DEPARTMENTS = integer_in(1, 1000)
+REPLICATES = integer_in(1, 100_000)
+WORKERS = integer_in(1, 1024)
+SEED = integer_in(0, MAX_SEED, text="2**63 - 1")
+BOOLEAN = Rule("true or false", lambda v: isinstance(v, bool))
+TEXT = Rule("text", lambda v: isinstance(v, str))
+PATH = Rule("a file or folder path", lambda v: isinstance(v, str) and v != "")
+TEXTS = Rule(
+    "a list of text", lambda v: OmegaConf.is_list(v) and all(isinstance(x, str) for x in v)
+)
+MAPPING = Rule("a map from keys to lists of values", OmegaConf.is_dict)
+RECORDS = Rule("a list of maps", lambda v: OmegaConf.is_list(v) and all(map(OmegaConf.is_dict, v)))
 ANY = Rule("any value", lambda v: True)
-OPTIONAL_POSITIVE_INT = Rule(
-    "an integer >= 1 (or null)", lambda v: v is None or (isinstance(v, int) and v >= 1)
-)
-OPTIONAL_NON_NEGATIVE = Rule(
-    "a number >= 0 (or null)", lambda v: v is None or (_is_number(v) and v >= 0)
-)
+OPTIONAL_POSITIVE_INT = or_null(REPLICATES)
+OPTIONAL_NON_NEGATIVE = or_null(NON_NEGATIVE)
 
 
 def param(rule: Rule, doc: str) -> Any:
@@ -74,12 +135,12 @@ class WorldConfig:
     """Space: the grid of households, its communities (社区) and grid units (网格), sized in
     households so that a bigger map has more communities, not bigger ones."""
 
-    width: int = param(POSITIVE_INT, "grid cells along x; one household per cell")
-    height: int = param(POSITIVE_INT, "grid cells along y")
-    torus: bool = param(ANY, "wrap the grid edges (periodic boundaries)")
-    household_size: float = param(POSITIVE, "residents per household (converts per-10k rates)")
-    community_households: int = param(POSITIVE_INT, "households per community (社区)")
-    grid_unit_households: int = param(POSITIVE_INT, "households per grid unit (网格)")
+    width: int = param(SIDE, "grid cells along x; one household per cell")
+    height: int = param(SIDE, "grid cells along y")
+    torus: bool = param(BOOLEAN, "wrap the grid edges (periodic boundaries)")
+    household_size: float = param(PER_HOUSEHOLD, "residents per household (converts per-10k rates)")
+    community_households: int = param(HOUSEHOLDS, "households per community (社区)")
+    grid_unit_households: int = param(HOUSEHOLDS, "households per grid unit (网格)")
     rewiring: float = param(UNIT_INTERVAL, "probability a lattice tie of the network is rewired")
 
 
@@ -126,7 +187,7 @@ class IssueKind:
     """One kind of issue (诉求): its share of all issues, its deadline and its work."""
 
     share: float = param(UNIT_INTERVAL, "share of new issues of this kind")
-    deadline_days: float = param(POSITIVE, "days from dispatch within which it must be closed")
+    deadline_days: float = param(DAY_SPAN, "days from dispatch within which it must be closed")
     work_days: float = param(POSITIVE, "median staff-days of handling work per task")
 
 
@@ -146,10 +207,10 @@ class IssuesConfig:
     complex: IssueKind = group(IssueKind)
     service: IssueKind = group(IssueKind)
     work_spread: float = param(
-        NON_NEGATIVE, "sigma of the lognormal work per task (0 = every task takes its median)"
+        SPREAD, "sigma of the lognormal work per task (0 = every task takes its median)"
     )
-    max_departments: int = param(POSITIVE_INT, "most departments a complex issue needs (>= 2)")
-    max_wait: int = param(POSITIVE_INT, "days an open issue waits before it is abandoned")
+    max_departments: int = param(DEPARTMENTS, "most departments a complex issue needs (>= 2)")
+    max_wait: int = param(POSITIVE_DAYS, "days an open issue waits before it is abandoned")
     initial_open_share: float = param(
         UNIT_INTERVAL, "share of households with an (unreported) open issue at step 0"
     )
@@ -167,7 +228,7 @@ class DiscoveryConfig:
     record_days: float = param(
         NON_NEGATIVE, "grid-worker days to record and report one issue found on patrol"
     )
-    building_leaders: bool = param(ANY, "三长制: co-producers report neighbours' issues")
+    building_leaders: bool = param(BOOLEAN, "三长制: co-producers report neighbours' issues")
     leader_report: float = param(UNIT_INTERVAL, "daily chance a co-producing neighbour reports")
     households_per_leader: float = param(POSITIVE, "households per building leader (楼栋长)")
     leader_stipend: float = param(NON_NEGATIVE, "stipend per building leader, staff-days per day")
@@ -211,12 +272,12 @@ class GovernmentConfig:
     budget: float = param(
         NON_NEGATIVE, "budget, staff-days per day per 10,000 residents (full-time equivalents)"
     )
-    departments: int = param(POSITIVE_INT, "K district departments, one issue category each")
+    departments: int = param(DEPARTMENTS, "K district departments, one issue category each")
     budget_shares: BudgetShares = group(BudgetShares)
     devolution: DevolutionConfig = group(DevolutionConfig)
     fix_quality: float = param(UNIT_INTERVAL, "chance a fix holds, the same for every handler")
-    dispatch_delay: int = param(NON_NEGATIVE_INT, "days to pass an issue up to a department")
-    handoff_delay: int = param(NON_NEGATIVE_INT, "days to hand a task to the next department")
+    dispatch_delay: int = param(DAYS, "days to pass an issue up to a department")
+    handoff_delay: int = param(DAYS, "days to hand a task to the next department")
     data_sharing: float = param(UNIT_INTERVAL, "shared data: share of hand-off delay removed")
     data_sharing_cost: float = param(
         NON_NEGATIVE, "running cost of full data sharing, staff-days per day per 10,000 residents"
@@ -240,7 +301,7 @@ class PartyConfig:
 
     capacity: float = param(NON_NEGATIVE, "party member-days per day per 10,000 residents")
     split: PartySplit = group(PartySplit)
-    whistle: bool = param(ANY, "街道吹哨、部门报到: joint dispatch of complex issues")
+    whistle: bool = param(BOOLEAN, "街道吹哨、部门报到: joint dispatch of complex issues")
     whistle_cost: float = param(POSITIVE, "party member-days one joint dispatch takes")
     whistle_staff_days: float = param(
         NON_NEGATIVE, "staff-days each department called spends reporting (报到) per dispatch"
@@ -257,7 +318,7 @@ class PartyConfig:
 class SocialOrgsConfig:
     """Social organisations (社会组织) and 三社联动."""
 
-    sanshe: bool = param(ANY, "三社联动: service needs become projects run by social orgs")
+    sanshe: bool = param(BOOLEAN, "三社联动: service needs become projects run by social orgs")
     initial_capacity: float = param(POSITIVE, "social workers of a new organisation")
     max_capacity: float = param(POSITIVE, "most social workers an organisation can have")
     wage: float = param(NON_NEGATIVE, "staff-days per social worker per day")
@@ -279,8 +340,8 @@ class SocialOrgsConfig:
 class AccountabilityConfig:
     """考核/问责: monthly scoring of handlers on the 三率 and the response to pressure."""
 
-    enabled: bool = param(ANY, "score and rank handlers each period (考核)")
-    period_days: int = param(POSITIVE_INT, "days between assessments (30 = monthly)")
+    enabled: bool = param(BOOLEAN, "score and rank handlers each period (考核)")
+    period_days: int = param(POSITIVE_DAYS, "days between assessments (30 = monthly)")
     target: float = param(UNIT_INTERVAL, "score below which a handler is under pressure")
     bottom_share: float = param(
         UNIT_INTERVAL, "share of each handler type, ranked by score, named and under pressure"
@@ -297,23 +358,23 @@ class AccountabilityConfig:
 class MetricsConfig:
     """How headline metrics are measured."""
 
-    burn_in: int = param(NON_NEGATIVE_INT, "days excluded from every headline metric")
-    callback_days: int = param(NON_NEGATIVE_INT, "days after closure of the return call (回访)")
+    burn_in: int = param(DAYS, "days excluded from every headline metric")
+    callback_days: int = param(DAYS, "days after closure of the return call (回访)")
 
 
 @dataclass
 class ShockConfig:
     """Shocks (全周期管理): a period of surging issues, optionally with a super grid."""
 
-    name: str = param(ANY, "preset name, set by configs/shock/*.yaml")
-    start: int = param(NON_NEGATIVE_INT, "first day of the shock")
-    duration: int = param(NON_NEGATIVE_INT, "days the shock lasts")
+    name: str = param(TEXT, "preset name, set by configs/shock/*.yaml")
+    start: int = param(DAYS, "first day of the shock")
+    duration: int = param(DAYS, "days the shock lasts")
     rate_multiplier: float = param(POSITIVE, "factor on the issue rate during the shock")
     service_share: float = param(UNIT_INTERVAL, "share of service needs during the shock")
     contagion: float = param(
         UNIT_INTERVAL, "issue chance per day added per neighbour with an unreported issue"
     )
-    super_grid: bool = param(ANY, "超级网格: grid workers, party, volunteers turn to detection")
+    super_grid: bool = param(BOOLEAN, "超级网格: grid workers, party, volunteers turn to detection")
     volunteer_households: float = param(NON_NEGATIVE, "households a volunteer watches per day")
     party_households: float = param(NON_NEGATIVE, "households a party member-day watches")
 
@@ -322,8 +383,8 @@ class ShockConfig:
 class StructureConfig:
     """Which governance structure (a preset of mechanism parameters) is in force."""
 
-    name: str = param(ANY, "preset name, set by configs/structure/*.yaml")
-    institutions: bool = param(ANY, "whether institutions and the issue flow exist")
+    name: str = param(TEXT, "preset name, set by configs/structure/*.yaml")
+    institutions: bool = param(BOOLEAN, "whether institutions and the issue flow exist")
 
 
 class Method(enum.Enum):
@@ -342,44 +403,52 @@ class Method(enum.Enum):
 class ExperimentConfig:
     """A sweep preset (configs/experiment/*.yaml): which runs, how many seeds, what to show."""
 
-    name: str = param(ANY, "preset name, set by configs/experiment/*.yaml")
-    description: str = param(ANY, "one line on what the experiment asks")
-    figure: str = param(ANY, "the figure drawn from its runs (experiments/figures.py)")
-    structures: list[str] = param(ANY, "structures compared; every point runs under each")
-    seeds: int = param(POSITIVE_INT, "replicates (seeds 0..n-1) per structure and point")
-    overrides: list[str] = param(ANY, "overrides applied to every run, e.g. shock=epidemic")
-    grid: dict[str, list[Any]] = param(ANY, "method=grid: values per key; all combinations")
-    method: Method = param(ANY, "grid, sobol, morris, lhs, prim, abc (calibration), posterior")
-    levers: dict[str, list[float]] = param(ANY, "sobol/morris/lhs: [low, high] per key")
-    samples: int = param(POSITIVE_INT, "sobol: base N; morris: trajectories; lhs: points")
-    outputs: list[str] = param(ANY, "metrics tabulated and analysed")
-    workers: int = param(POSITIVE_INT, "processes running the experiment in parallel")
+    name: str = param(TEXT, "preset name, set by configs/experiment/*.yaml")
+    description: str = param(TEXT, "one line on what the experiment asks")
+    figure: str = param(TEXT, "the figure drawn from its runs (experiments/figures.py)")
+    structures: list[str] = param(TEXTS, "structures compared; every point runs under each")
+    seeds: int = param(REPLICATES, "replicates (seeds 0..n-1) per structure and point")
+    overrides: list[str] = param(TEXTS, "overrides applied to every run, e.g. shock=epidemic")
+    grid: dict[str, list[Any]] = param(MAPPING, "method=grid: values per key; all combinations")
+    method: Method = param(
+        one_of_enum(Method), "grid, sobol, morris, lhs, prim, abc (calibration), posterior"
+    )
+    levers: dict[str, list[float]] = param(MAPPING, "sobol/morris/lhs: [low, high] per key")
+    samples: int = param(REPLICATES, "sobol: base N; morris: trajectories; lhs: points")
+    outputs: list[str] = param(TEXTS, "metrics tabulated and analysed")
+    workers: int = param(WORKERS, "processes running the experiment in parallel")
     particles: int | None = optional(OPTIONAL_POSITIVE_INT, "abc: particles per generation")
     generations: int | None = optional(OPTIONAL_POSITIVE_INT, "abc: generations of ABC-SMC")
     min_epsilon: float | None = optional(
         OPTIONAL_NON_NEGATIVE, "abc: stop once the acceptance threshold is this small"
     )
     priors: dict[str, list[Any]] | None = optional(
-        ANY, "abc: uniform prior [low, high] per key (discrete for an integer key)"
+        or_null(MAPPING), "abc: uniform prior [low, high] per key (discrete for an integer key)"
     )
-    targets: str | None = optional(ANY, "abc, posterior: targets file (data/targets/*.yaml)")
+    targets: str | None = optional(
+        or_null(PATH), "abc, posterior: targets file (data/targets/*.yaml)"
+    )
     calibration: str | None = optional(
-        ANY, "abc: name to store the calibration under; posterior: the calibration to draw from"
+        or_null(TEXT),
+        "abc: name to store the calibration under; posterior: the calibration to draw from",
     )
     output: str | None = optional(
-        ANY, "abc: where to write the posterior medians (default configs/calibrated/NAME.yaml)"
+        or_null(PATH),
+        "abc: where to write the posterior medians (default configs/calibrated/NAME.yaml)",
     )
     sampler: str | None = optional(
         Rule("multicore or dask (or null)", lambda v: v in (None, "multicore", "dask")),
         "abc: multicore (this machine) or dask (a Dask cluster)",
     )
     dask_address: str | None = optional(
-        ANY, "abc with sampler=dask: scheduler address; null starts a local cluster"
+        or_null(TEXT), "abc with sampler=dask: scheduler address; null starts a local cluster"
     )
     draws: int | None = optional(OPTIONAL_POSITIVE_INT, "posterior: parameter sets drawn")
-    source: str | None = optional(ANY, "prim: the experiment whose stored runs are analysed")
+    source: str | None = optional(
+        or_null(TEXT), "prim: the experiment whose stored runs are analysed"
+    )
     questions: list[dict[str, Any]] | None = optional(
-        ANY, "prim: questions (name, metric, kind beats/all_below/all_above, ...)"
+        or_null(RECORDS), "prim: questions (name, metric, kind beats/all_below/all_above, ...)"
     )
     min_coverage: float | None = optional(
         OPTIONAL_NON_NEGATIVE, "prim: choose the densest box with at least this coverage"
@@ -390,9 +459,9 @@ class ExperimentConfig:
 class ResultsConfig:
     """Where runs, the results database and figures go."""
 
-    db: str = param(ANY, "DuckDB file with tables runs and timeseries")
-    runs_dir: str = param(ANY, "folder for the run directories of experiments")
-    figures_dir: str = param(ANY, "folder for figures (PNG 300 dpi and PDF)")
+    db: str = param(PATH, "DuckDB file with tables runs and timeseries")
+    runs_dir: str = param(PATH, "folder for the run directories of experiments")
+    figures_dir: str = param(PATH, "folder for figures (PNG 300 dpi and PDF)")
 
 
 LANGUAGES = ("en", "zh")
@@ -413,9 +482,9 @@ class CogovConfig:
     accountability: AccountabilityConfig = group(AccountabilityConfig)
     shock: ShockConfig = group(ShockConfig)
     structure: StructureConfig = group(StructureConfig)
-    engine: Engine = param(ANY, "agents (reference) or fast (kernels)")
-    seed: int = param(NON_NEGATIVE_INT, "random seed; same config + seed = same run")
-    steps: int = param(NON_NEGATIVE_INT, "days to simulate (1 step = 1 day = 1 MCS)")
+    engine: Engine = param(one_of_enum(Engine), "agents (reference) or fast (kernels)")
+    seed: int = param(SEED, "random seed; same config + seed = same run")
+    steps: int = param(DAYS, "days to simulate (1 step = 1 day = 1 MCS)")
     metrics: MetricsConfig = group(MetricsConfig)
     results: ResultsConfig = group(ResultsConfig)
     lang: str = param(LANGUAGE, "language of tables, figures and the app: en or zh")

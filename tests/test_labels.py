@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from experiments.labels import CJK_FONTS, LABELS, cjk_font, label, use_language
 from experiments.run import final_metrics
+from model import ConfigError
 from model.config import CONFIG_DIR
 from tests.conftest import build, days, world
 
@@ -93,7 +94,7 @@ def test_english_restores_the_default_fonts(restore_rcparams):
 
 def test_chinese_without_a_cjk_font_names_the_package(monkeypatch, restore_rcparams):
     monkeypatch.setattr("experiments.labels.cjk_font", lambda: None)
-    with pytest.raises(RuntimeError) as error:
+    with pytest.raises(ConfigError) as error:
         use_language("zh")
     assert "\n" not in str(error.value) and "fonts-noto-cjk" in str(error.value)
 

@@ -1,0 +1,122 @@
+"""The ``cogov`` command: odd overrides, the help page, the pre-flight checks and what it loads."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from experiments import cli
+from model.config import CONFIG_DIR
+from model.schema import iter_params
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["=5"], "cannot parse override '=5': it needs a key"),
+        (["world=null"], "world=null is not allowed; expected one of: default"),
+        (["-m", "seed=range(0)"], "seed=range(0) sweeps over no values"),
+        (["-m", "seed=interval(0,1)"], "seed=interval(0,1): the basic sweeper cannot enumerate"),
+        (["~world.width"], "~world.width would remove world.width"),
+        (["~structure"], "choose a preset with structure=NAME"),
+        (["world.torus=2"], "world.torus=2 is not allowed; expected true or false"),
+        (["party.whistle=yes"], "party.whistle='yes' is not allowed; expected true or false"),
+        (["-m", "party.whistle=true,on"], "party.whistle='on' is not allowed; expected true"),
+        (["structure=[sanshe,grid]"], "is not allowed; expected one of: "),
+        (["structure=[sanshe,grid]"], "(one preset per group)"),
+        (["structure@world=grid"], "a preset cannot move to another key"),
+        (["+world.width=3"], "+world.width: world.width exists already"),
+        (["seed=1,2"], "seed=1,2 is a sweep; sweep it with cogov -m"),
+        (["seed=tag(a,1)"], "cannot parse override 'seed=tag(a,1)'"),
+        (["world/x=1"], "unknown config group world/x"),
+        (["-m", "hydra/launcher=../../x", "seed=0"], "expected the name of one preset (no list"),
+    ],
+    ids=lambda arg: " ".join(arg) if isinstance(arg, list) else None,
+)
+def test_odd_overrides_are_one_line_naming_the_key(args, expected, cogov_fails, tmp_cwd):
+    code, lines = cogov_fails(*args)
+    assert code == 2
+    assert len(lines) == 1 and lines[0].startswith("cogov: error: "), lines
+    assert expected in lines[0]
+    assert not any(tmp_cwd.iterdir())
+
+
+def test_a_preset_outside_its_group_is_never_loaded(cogov_fails, tmp_cwd):
+    """``structure=../../somewhere/evil`` must not load a YAML file from elsewhere on disk."""
+    (tmp_cwd / "evil.yaml").write_text("name: evil\ninstitutions: false\n")
+    escape = os.path.relpath(tmp_cwd / "evil", CONFIG_DIR / "structure")
+    code, lines = cogov_fails(f"structure={escape}", "steps=1")
+    assert code == 2 and len(lines) == 1
+    assert f"structure={escape!r} is not allowed; expected one of: " in lines[0]
+    assert "bureaucratic, canonical_pgg" in lines[0]
+    assert [p.name for p in tmp_cwd.iterdir()] == ["evil.yaml"]
+
+
+def test_help_lists_every_key_with_its_range_and_meaning(monkeypatch, capsys, tmp_cwd):
+    monkeypatch.setattr(sys, "argv", ["cogov", "--help"])
+    cli.main()
+    text = capsys.readouterr().out
+    assert "== Configuration groups ==" in text and "shock: disaster, epidemic, none" in text
+    for key, f in iter_params():
+        rule, doc = f.metadata["rule"].describe, f.metadata["doc"]
+        shown = key if key.startswith("experiment.") else f"{key}="
+        assert f"  {shown}" in text and f"({rule})" in text and f"      {doc}\n" in text, key
+    assert "  world.width=100  (an integer in [2, 46340])" in text
+    assert not any(tmp_cwd.iterdir())
+
+
+def test_help_shows_the_values_the_command_line_composes(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["cogov", "structure=canonical_pgg", "--help"])
+    cli.main()
+    text = capsys.readouterr().out
+    assert "  world.torus=true  (true or false)" in text
+    assert "  structure.institutions=false" in text
+
+
+@pytest.mark.parametrize("args", [["lang=zh"], ["experiment=shock_response", "lang=zh"]])
+def test_chinese_without_a_cjk_font_fails_before_any_run(args, cogov_fails, monkeypatch, tmp_cwd):
+    monkeypatch.setattr("experiments.labels.cjk_font", lambda: None)
+    code, lines = cogov_fails(*args)
+    assert code == 2
+    assert len(lines) == 1 and "lang=zh needs a CJK font" in lines[0]
+    assert "fonts-noto-cjk" in lines[0]
+    assert not any(tmp_cwd.iterdir())  # no run, no database, no figure
+
+
+def test_figures_without_a_cjk_font_fail_before_any_run(monkeypatch, capsys, tmp_cwd):
+    from experiments import figures
+
+    monkeypatch.setattr("experiments.labels.cjk_font", lambda: None)
+    with pytest.raises(SystemExit) as stopped:
+        figures.main(["lang=zh"])
+    assert stopped.value.code == 2
+    assert "lang=zh needs a CJK font" in capsys.readouterr().err
+    assert not any(tmp_cwd.iterdir())
+
+
+def _modules_loaded(*args: str) -> set[str]:
+    """The modules ``cogov ARGS`` imports, from ``python -X importtime`` in a fresh process."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "experiments.cli", *args],
+        capture_output=True,
+        text=True,
+    )
+    return {
+        line.rpartition("|")[2].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["world.widht=5"], ["seed=-1"], ["-m", "seed=range(0)"]],
+    ids=" ".join,
+)
+def test_help_and_config_errors_load_neither_mesa_numba_nor_duckdb(args, tmp_cwd):
+    loaded = _modules_loaded(*args)
+    assert "omegaconf" in loaded  # the importtime report was read
+    assert not loaded & {"mesa", "numba", "duckdb"}
