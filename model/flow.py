@@ -55,6 +55,7 @@ class IssueFlow:
         self.handlers: list[Handler] = []
         self.open_ids = np.zeros(0, np.int64)  # open issues, oldest first
         self.undiscovered = np.zeros(0, np.int64)  # open issues nobody has reported yet
+        self.undiscovered_count = 0  # of them (the array may still hold some found today)
         self.discovered_today: list[np.ndarray] = []
         self.pending: dict[int, list[int]] = defaultdict(list)  # day -> tasks released that day
         self.callbacks: dict[int, list[int]] = defaultdict(list)  # day -> issues to call back
@@ -144,6 +145,7 @@ class IssueFlow:
         model.population.open_issue[origins] = ids
         self.open_ids = np.concatenate([self.open_ids, ids])
         self.undiscovered = np.concatenate([self.undiscovered, ids])
+        self.undiscovered_count += len(ids)
         return ids
 
     def reraise(self, issue: int) -> None:
@@ -175,6 +177,7 @@ class IssueFlow:
             self.issues.discovered[ids] = self.model.steps
             self.issues.channel[ids] = CHANNELS.index(channel)
             self.discoveries[channel] += len(ids)
+            self.undiscovered_count -= len(ids)
             self.discovered_today.append(ids)
         return ids
 
@@ -413,6 +416,7 @@ class IssueFlow:
             return
         issues.abandoned[overdue] = model.steps
         self.abandoned_count += len(overdue)
+        self.undiscovered_count -= int(np.count_nonzero(issues.discovered[overdue] == NOT_YET))
         origins = issues.origin[overdue]
         model.population.open_issue[origins] = -1
         model.population.outcome[origins] = ABANDONED
