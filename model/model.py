@@ -119,15 +119,14 @@ class CoGovModel(mesa.Model):
         self.noise = float(residents.noise)
         self.exploration = float(residents.exploration)
 
-        self.grid = OrthogonalVonNeumannGrid(
-            (world.width, world.height), torus=world.torus, capacity=1, random=self.random
-        )
         self.lattice = von_neumann_lattice(world.width, world.height, world.torus)
         self.partition = partition(world)
         self.social_network = SocialNetwork(self.lattice, world.rewiring, self.rng)
         self.population = Population.initial(self.lattice.size, residents, self.rng)
-        cells = list(self.grid.all_cells.cells)  # Mesa's order: index = x * height + y
-        self.resident_list = [Resident(self, cell, index) for index, cell in enumerate(cells)]
+        self._grid: OrthogonalVonNeumannGrid | None = None
+        self._resident_list: list[Resident] | None = None
+        if Engine(config.engine) is Engine.agents:  # its residents act as Mesa agents
+            self._place_residents()
         self.engine = ENGINES[Engine(config.engine).value](self)
         self.shock = Shock(config.shock)
         self.flow = IssueFlow(self)
@@ -146,6 +145,32 @@ class CoGovModel(mesa.Model):
         self.datacollector = DailyRecord(self.metrics)
         self.datacollector.collect(self)
 
+    def _place_residents(self) -> None:
+        """Mesa's cell grid with one :class:`Resident` on each cell, in Mesa's order (index
+        ``x * height + y``, as in the population arrays). The agents engine needs them from the
+        start; the fast engine never does, so it builds them on first use (inspection,
+        visualisation): a Resident reads and writes the population arrays, whenever made."""
+        world = self.config.world
+        self._grid = OrthogonalVonNeumannGrid(
+            (world.width, world.height), torus=world.torus, capacity=1, random=self.random
+        )
+        cells = self._grid.all_cells.cells
+        self._resident_list = [Resident(self, cell, index) for index, cell in enumerate(cells)]
+
+    @property
+    def grid(self) -> OrthogonalVonNeumannGrid:
+        """Mesa's cell grid of the households, each cell holding its Resident."""
+        if self._grid is None:
+            self._place_residents()
+        return self._grid
+
+    @property
+    def resident_list(self) -> list[Resident]:
+        """The households as Mesa agents, ``resident_list[i]`` for household ``i``."""
+        if self._resident_list is None:
+            self._place_residents()
+        return self._resident_list
+
     def _build_institutions(self) -> None:
         cfg = self.config
         self.unit_households = np.bincount(self.partition.grid_unit)
@@ -156,7 +181,7 @@ class CoGovModel(mesa.Model):
         self.workstations = [
             CommunityWorkstation(self, c, int(self.community_households[c])) for c in communities
         ]
-        members = [np.flatnonzero(self.partition.community == c) for c in communities]
+        members = self.partition.community_members()
         self.party_branches = [PartyBranch(self, c, members[c]) for c in communities]
         self.party_committee = StreetPartyCommittee(self)
         if cfg.accountability.enabled:
