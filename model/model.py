@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -238,6 +239,7 @@ class CoGovModel(mesa.Model):
         self.flow.release_due()
         for handler in [*self.departments, *self.workstations, *self.social_orgs]:
             handler.step()
+        self.flow.close_done_tasks()
         self.flow.abandon_overdue()
         rate = self.street_office.pay_points(self.population.co_producers())
         self.engine.collect_points(rate)
@@ -311,13 +313,19 @@ class CoGovModel(mesa.Model):
     def social_orgs_in(self, community: int) -> list[SocialOrganisation]:
         return self.social_orgs_by_community[community]
 
-    def contract_social_org(self, community: int) -> SocialOrganisation | None:
-        """Buy one service from the community's least-loaded social organisation, if there is
-        one and today's purchase budget can pay the price."""
+    def contract_social_org(
+        self, community: int, contracted: Mapping[SocialOrganisation, int]
+    ) -> SocialOrganisation | None:
+        """Buy one service from the community's least-loaded social organisation (tasks in
+        its queue, plus ``contracted`` to it today and not yet queued, per worker), if there
+        is one and today's purchase budget can pay the price."""
         candidates = self.social_orgs_in(community)
         if not candidates:
             return None
-        org = min(candidates, key=lambda o: (o.queued / max(o.workers, 1e-9), o.unique_id))
+        org = min(
+            candidates,
+            key=lambda o: ((o.queued + contracted.get(o, 0)) / max(o.workers, 1e-9), o.unique_id),
+        )
         price = self.config.social_orgs.price
         if not self.street_office.buy_service(price):
             return None
