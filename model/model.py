@@ -21,6 +21,7 @@ from agents import (
     StreetOffice,
     StreetPartyCommittee,
 )
+from model import kernels
 from model.config import load_config, validate
 from model.engines import ENGINES
 from model.flow import IssueFlow
@@ -259,24 +260,31 @@ class CoGovModel(mesa.Model):
           that meets all needs leaves little to co-produce).
         """
         cfg = self.config
-        population, community = self.population, self.partition.community
+        population, partition = self.population, self.partition
         residents, orgs = cfg.residents, cfg.social_orgs
         mobilisation = np.array([b.mobilisation_bonus for b in self.party_branches])
-        population.bonus[:] = (
-            residents.reward + self.street_office.points_rate + mobilisation[community]
-        )
-        workers = np.zeros(self.partition.n_communities)
+        workers = np.zeros(partition.n_communities)
         for org in self.social_orgs:
             workers[org.community] += org.workers
         density = workers * 10_000 / (self.community_households * cfg.world.household_size)
         organising = 1 + orgs.organising_effect * (1 - np.exp(-density / orgs.organising_scale))
-        unit = self.partition.grid_unit
-        unmet = np.bincount(unit, weights=population.open_issue >= 0) / self.unit_households
+        open_issues = kernels.households_with_open_issue(
+            partition.grid_unit, population.open_issue, partition.n_grid_units
+        )
+        unmet = open_issues / self.unit_households
         need = (1 - residents.need_weight) + residents.need_weight * np.minimum(
             1.0, unmet / residents.need_reference
         )
-        population.group_synergy[:] = (
-            residents.synergy * residents.synergy_multiplier * organising[community] * need[unit]
+        kernels.set_game_fields(
+            population.bonus,
+            population.group_synergy,
+            partition.community,
+            partition.grid_unit,
+            residents.reward + self.street_office.points_rate,
+            mobilisation,
+            residents.synergy * residents.synergy_multiplier,
+            organising,
+            need,
         )
 
     # -- services the institutions offer one another --------------------------------------

@@ -53,9 +53,10 @@ class Lattice:
             total[:, -1] += grid[:, 0]
         return total.reshape(-1)
 
-    def group_mean(self, values: np.ndarray) -> np.ndarray:
-        """Mean of ``values`` over each household's group."""
-        return self.group_sum(values) / (self.degree + 1)
+    def neighbours_with(self, flags: np.ndarray, households: np.ndarray) -> np.ndarray:
+        """For each of ``households``, how many of its neighbours are flagged (as floats)."""
+        table = self.neighbours[households]
+        return ((table >= 0) & flags[table]).sum(axis=1).astype(float)
 
 
 def von_neumann_lattice(width: int, height: int, torus: bool) -> Lattice:

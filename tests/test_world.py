@@ -43,6 +43,22 @@ def test_fast_engine_places_residents_on_first_use():
     assert model.resident_list[7] is resident
 
 
+@given(
+    width=st.integers(1, 9),
+    height=st.integers(1, 9),
+    torus=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_neighbour_counts_are_group_sums(width, height, torus, seed):
+    """Counting flagged neighbours from the lattice table (building leaders) gives the group
+    sum less the household itself, also on a torus so small that a neighbour repeats."""
+    lattice = von_neumann_lattice(width, height, torus)
+    flags = np.random.default_rng(seed).random(lattice.size) < 0.5
+    households = np.arange(lattice.size)
+    expected = lattice.group_sum(flags) - flags
+    assert np.array_equal(lattice.neighbours_with(flags, households), expected)
+
+
 def test_torus_gives_every_household_four_neighbours():
     lattice = von_neumann_lattice(7, 5, torus=True)
     assert (lattice.degree == 4).all()
