@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 from mesa import Agent
 
@@ -21,15 +19,25 @@ class Assessment(Agent):
 
     def __init__(self, model):
         super().__init__(model)
-        self.tallies: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(4))
+        # per handler id: issues credited, on time, fix held, sum of satisfaction
+        self.tallies = np.zeros((0, 4))
         self.assessments = 0
 
     def credit(
-        self, handler_ids: np.ndarray, on_time: bool, held: bool, satisfaction: float
+        self,
+        handler_ids: np.ndarray,
+        on_time: np.ndarray,
+        held: np.ndarray,
+        satisfaction: np.ndarray,
     ) -> None:
-        """An issue the offices ``handler_ids`` worked on has closed or been abandoned."""
-        for handler in set(handler_ids.tolist()):
-            self.tallies[handler] += (1.0, on_time, held, satisfaction)
+        """Issues have closed or been abandoned: entry ``j`` is one office that worked on one
+        of them (each office once per issue), how that issue ended, and its household's
+        satisfaction. Added in the order given."""
+        needed = len(self.model.flow.handlers)
+        if len(self.tallies) < needed:
+            self.tallies = np.vstack([self.tallies, np.zeros((needed - len(self.tallies), 4))])
+        outcomes = np.column_stack([np.ones(len(handler_ids)), on_time, held, satisfaction])
+        np.add.at(self.tallies, handler_ids, outcomes)
 
     def step(self) -> None:
         duty = self.model.config.accountability
@@ -38,6 +46,8 @@ class Assessment(Agent):
         for offices in (self.model.departments, self.model.workstations):
             scores = {}
             for office in offices:
+                if office.handler_id >= len(self.tallies):
+                    continue
                 closed, on_time, held, satisfaction = self.tallies[office.handler_id]
                 if closed:
                     scores[office.handler_id] = (on_time + held + satisfaction) / (3 * closed)
@@ -52,7 +62,7 @@ class Assessment(Agent):
                 office.under_pressure = office.handler_id in named or (
                     score is not None and score < duty.target
                 )
-        self.tallies.clear()
+        self.tallies[:] = 0.0
         self.assessments += 1
 
     def pressure_share(self) -> float:

@@ -138,7 +138,7 @@ class StreetOffice(Agent):
             self.purchase_left + purchase - to_funds, (purchase - to_funds) * PURCHASE_HORIZON
         )
         gov = model.config.government
-        co_producers = max(1, int(model.population.participating.sum()))
+        co_producers = max(1, model.population.co_producers())
         budget_rate = self.allocation["points_rewards"] * gov.points_value / co_producers
         self.points_rate = min(gov.points_cap, budget_rate)
 

@@ -33,30 +33,33 @@ class Handler(Agent):
         self.queued += 1
 
     def work(self) -> None:
-        """Work off today's capacity, earliest deadline first."""
+        """Work off today's capacity, earliest deadline first. The tasks finished are passed to
+        the flow, which completes them once every handler has worked
+        (:meth:`model.flow.IssueFlow.close_done_tasks`)."""
         flow = self.model.flow
-        tasks = flow.tasks
+        state, work = flow.tasks.state, flow.tasks.work
+        queue = self.queue
         left = self.capacity
-        done = 0
-        while left > 0 and self.queue:
-            task = self.queue[0][1]
-            if tasks.state[task] == CANCELLED:  # its issue was abandoned
-                heapq.heappop(self.queue)
+        done = []
+        while left > 0 and queue:
+            task = queue[0][1]
+            if state[task] == CANCELLED:  # its issue was abandoned
+                heapq.heappop(queue)
                 continue
-            need = tasks.work[task]
+            need = work[task]
             if need > left:
-                tasks.work[task] = need - left
+                work[task] = need - left
                 left = 0.0
                 break
-            heapq.heappop(self.queue)
-            tasks.work[task] = 0.0
+            heapq.heappop(queue)
+            work[task] = 0.0
             left -= need
-            self.queued -= 1
-            done += 1
-            flow.complete(task, self)
-        self.done_today = done
+            done.append(task)
+        self.queued -= len(done)
+        self.done_today = len(done)
         self.worked_today = self.capacity - left
         flow.record_work(self.kind, self.capacity, self.worked_today)
+        flow.finished(done)
 
     def step(self) -> None:
         self.work()

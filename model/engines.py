@@ -87,19 +87,27 @@ class FastEngine:
         )
 
     def raise_issues(self) -> None:
-        """Vectorised :meth:`Resident.raise_issue`."""
+        """:meth:`Resident.raise_issue` as one kernel pass (one uniform draw per household,
+        drawn first)."""
         model, population = self.model, self.model.population
-        issues = model.config.issues
-        co_producing = model.lattice.group_mean(population.participating)
+        issues, lattice = model.config.issues, model.lattice
         rate = issues.problems_per_household_year / 365 * model.shock.rate_multiplier(model.steps)
-        chance = rate * (1 - issues.prevention * co_producing)
         contagion = model.shock.contagion(model.steps)
+        unreported = np.zeros(population.size if contagion else 0, bool)
         if contagion:
-            unreported = np.zeros(population.size)
-            unreported[model.flow.issues.origin[model.flow.still_undiscovered()]] = 1
-            chance = chance + contagion * (model.lattice.group_sum(unreported) - unreported)
-        free = population.open_issue < 0
-        raisers = np.flatnonzero(free & (model.rng.random(population.size) < chance))
+            unreported[model.flow.issues.origin[model.flow.still_undiscovered()]] = True
+        raised = kernels.raise_issues(
+            population.participating,
+            population.open_issue,
+            lattice.neighbours,
+            lattice.degree,
+            model.rng.random(population.size),
+            rate,
+            issues.prevention,
+            contagion,
+            unreported,
+        )
+        raisers = np.flatnonzero(raised)
         if len(raisers):
             model.flow.raise_issues(raisers)
 
@@ -116,16 +124,13 @@ class FastEngine:
             return
         ids = flow.still_undiscovered()
         owners = flow.issues.origin[ids]
-        leaders = (
-            model.lattice.group_sum(population.participating)[owners]
-            - (population.participating[owners])
-        )
+        leaders = model.lattice.neighbours_with(population.participating, owners)
         chance = 1 - (1 - discovery.leader_report) ** leaders
         flow.mark_discovered(ids[model.rng.random(len(ids)) < chance], "building_leader")
 
     def collect_points(self, rate: float) -> None:
         population = self.model.population
-        population.points[population.participating] += rate
+        kernels.collect_points(population.points, population.participating, rate)
 
     def update_wellbeing(self) -> None:
         """:meth:`Resident.update_trust`, :meth:`Resident.listen_to_neighbours` and

@@ -11,6 +11,7 @@ purchased project under 三社联动, or to the community workstation.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,8 +54,9 @@ class IssueFlow:
         self.issues = IssueStore()
         self.tasks = TaskStore()
         self.handlers: list[Handler] = []
-        self.open_ids = np.zeros(0, np.int64)  # open issues, oldest first
+        self._checked = 0  # issues below this id have been checked for abandonment
         self.undiscovered = np.zeros(0, np.int64)  # open issues nobody has reported yet
+        self.undiscovered_count = 0  # of them (the array may still hold some found today)
         self.discovered_today: list[np.ndarray] = []
         self.pending: dict[int, list[int]] = defaultdict(list)  # day -> tasks released that day
         self.callbacks: dict[int, list[int]] = defaultdict(list)  # day -> issues to call back
@@ -70,6 +72,9 @@ class IssueFlow:
         self.work_done: dict[str, float] = defaultdict(float)
         self.grid_casework = np.zeros(model.partition.n_grid_units)  # worker-days, yesterday
         self._contracted_today: set[int] = set()
+        self._done_today: list[int] = []  # tasks done today, in the order done
+        departments = range(model.config.government.departments)
+        self.other_departments = [np.array([d for d in departments if d != k]) for k in departments]
 
     # -- handlers -------------------------------------------------------------------------
 
@@ -142,22 +147,22 @@ class IssueFlow:
             recurrence_of,
         )
         model.population.open_issue[origins] = ids
-        self.open_ids = np.concatenate([self.open_ids, ids])
         self.undiscovered = np.concatenate([self.undiscovered, ids])
+        self.undiscovered_count += len(ids)
         return ids
 
-    def reraise(self, issue: int) -> None:
-        """A fix that did not hold: the same problem is raised again at once."""
+    def reraise(self, ids: np.ndarray) -> np.ndarray:
+        """Fixes that did not hold: each problem is raised again at once, in the order of
+        ``ids``, with the same attributes."""
         i = self.issues
-        ids = [issue]
-        self._add(
+        return self._add(
             i.origin[ids],
             i.category[ids],
             i.kind[ids],
             i.severity[ids],
             i.departments[ids],
             i.sensable[ids],
-            np.array(ids),
+            ids,
         )
 
     # -- discovery ------------------------------------------------------------------------
@@ -175,6 +180,7 @@ class IssueFlow:
             self.issues.discovered[ids] = self.model.steps
             self.issues.channel[ids] = CHANNELS.index(channel)
             self.discoveries[channel] += len(ids)
+            self.undiscovered_count -= len(ids)
             self.discovered_today.append(ids)
         return ids
 
@@ -208,127 +214,189 @@ class IssueFlow:
 
     def route_discovered(self) -> None:
         """The street dispatch hub sends every issue discovered today on its way; its deadline
-        runs from today."""
+        runs from today.
+
+        Routes are chosen one issue after another, in the order the issues were found: the
+        whistle's coordinating time, the purchase account and the social organisations'
+        queues are used up in that order, and each issue's draws (the departments a complex
+        issue also needs, the local decision, the work of its tasks, accountability pressure
+        on the tasks released today) are made in that order. The tasks are then created and
+        released together (:meth:`_dispatch`).
+        """
         if not self.discovered_today:
             return
         ids = np.concatenate(self.discovered_today)
         self.discovered_today = []
         self.undiscovered = self.still_undiscovered()
+        issues = self.issues
         day = self.model.steps
-        self.issues.first_dispatch[ids] = day
-        self.issues.due[ids] = day + self.deadline[self.issues.kind[ids]]
-        for issue in ids.tolist():
-            if self.issues.category[issue] == SERVICE:
-                self._route_service_need(issue)
+        issues.first_dispatch[ids] = day
+        issues.due[ids] = day + self.deadline[issues.kind[ids]]
+        routes = Routes()
+        for category, departments, community in zip(
+            issues.category[ids].tolist(),
+            issues.departments[ids].tolist(),
+            issues.community[ids].tolist(),
+            strict=True,
+        ):
+            if category == SERVICE:
+                self._route_service_need(routes, community)
             else:
-                self._route_department_issue(issue)
+                self._route_department_issue(routes, category, departments, community)
+        self._dispatch(ids, routes)
 
-    def _route_department_issue(self, issue: int) -> None:
+    def _route_department_issue(
+        self, routes: Routes, lead: int, count: int, community: int
+    ) -> None:
         model, rng, gov = self.model, self.model.rng, self.model.config.government
         day = model.steps
-        lead = int(self.issues.category[issue])
-        count = int(self.issues.departments[issue])
         needed = [lead]
         if count > 1:  # the other departments a complex issue needs
-            others = [d for d in range(gov.departments) if d != lead]
+            others = self.other_departments[lead]
             needed += rng.choice(others, size=count - 1, replace=False).tolist()
         if rng.random() < gov.devolution.authority:  # the community may decide it
-            station = model.workstations[self.issues.community[issue]]
-            self._dispatch(issue, "local", [station] * count, day, sequential=False)
+            station = model.workstations[community]
+            self._choose(routes, "local", [station] * count, day, sequential=False)
         elif count > 1 and model.party_committee.blow_whistle():  # 街道吹哨、部门报到
             departments = [model.departments[d] for d in needed]
             extra = model.config.party.whistle_staff_days  # each department reports (报到)
             model.time_used["department_reporting"] += extra * count
-            self._dispatch(
-                issue, "joint", departments, day + gov.dispatch_delay, sequential=False, extra=extra
+            self._choose(
+                routes,
+                "joint",
+                departments,
+                day + gov.dispatch_delay,
+                sequential=False,
+                extra=extra,
             )
         else:  # up the line, one department after another
             departments = [model.departments[d] for d in needed]
-            self._dispatch(
-                issue, "department", departments, day + gov.dispatch_delay, sequential=True
-            )
+            self._choose(routes, "department", departments, day + gov.dispatch_delay, True)
 
-    def _route_service_need(self, issue: int) -> None:
+    def _route_service_need(self, routes: Routes, community: int) -> None:
         """三社联动: community finds the need, a social organisation runs it as a purchased
         project, its social workers deliver; otherwise the community workstation does it."""
         model = self.model
-        community = int(self.issues.community[issue])
-        org = model.contract_social_org(community) if model.config.social_orgs.sanshe else None
+        org = (
+            model.contract_social_org(community, routes.contracted)
+            if model.config.social_orgs.sanshe
+            else None
+        )
         if org is not None:
             if org.unique_id not in self._contracted_today:
                 self._contracted_today.add(org.unique_id)
                 org.projects += 1
                 self.projects += 1
-            self._dispatch(issue, "social_org", [org], model.steps, sequential=False)
+            routes.contracted[org] += 1
+            self._choose(routes, "social_org", [org], model.steps, sequential=False)
         else:
             station = model.workstations[community]
             self.local_services += 1
-            self._dispatch(issue, "local", [station], model.steps, sequential=False)
+            self._choose(routes, "local", [station], model.steps, sequential=False)
 
-    def _dispatch(
+    def _choose(
         self,
-        issue: int,
+        routes: Routes,
         route: str,
         handlers: list[Handler],
         ready: int,
         sequential: bool,
         extra: float = 0.0,
     ) -> None:
-        """Create one task per handler, each with lognormal work (median by the issue's kind)
-        plus ``extra`` staff-days; release them all on ``ready``, or (``sequential``) the
-        first on ``ready`` and each next one a hand-off after its predecessor is done."""
-        issues, rng = self.issues, self.model.rng
-        issues.route[issue] = ROUTES.index(route)
-        issues.tasks_left[issue] = len(handlers)
-        self.routes[route] += 1
-        median = self.work_median[issues.kind[issue]]
-        spread = self.model.config.issues.work_spread
-        work = median * np.exp(spread * rng.standard_normal(len(handlers))) + extra
-        ids = self.tasks.add(issue, [h.handler_id for h in handlers], work)
-        issues.first_task[issue] = ids[0]
-        if sequential:
-            self.tasks.next_task[ids[:-1]] = ids[1:]
-            self.schedule(int(ids[0]), ready)
-        else:
-            for task in ids.tolist():
-                self.schedule(task, ready)
+        """Note an issue's route: one task per handler, each with lognormal work (median by the
+        issue's kind) plus ``extra`` staff-days, all released on ``ready``, or
+        (``sequential``) the first on ``ready`` and each next one a hand-off after its
+        predecessor is done. Draws the tasks' work, then the pressure draw of each task
+        released today into the queue of an office under pressure (:meth:`_enqueue`)."""
+        routes.route.append(ROUTES.index(route))
+        routes.ready.append(ready)
+        routes.sequential.append(sequential)
+        routes.extra.append(extra)
+        routes.handlers.extend(h.handler_id for h in handlers)
+        routes.normals.extend(self.model.rng.standard_normal(len(handlers)).tolist())
+        today = ready <= self.model.steps
+        for position, handler in enumerate(handlers):
+            released = today and (position == 0 or not sequential)
+            pressed = released and handler.under_pressure
+            routes.pressure.append(self.model.rng.random() if pressed else NO_DRAW)
 
-    def schedule(self, task: int, day: int) -> None:
-        """Release ``task`` into its handler's queue on ``day`` (today: at once)."""
-        self.tasks.ready[task] = day
-        if day <= self.model.steps:
-            self._enqueue(task)
-        else:
-            self.tasks.state[task] = SCHEDULED
+    def _dispatch(self, ids: np.ndarray, routes: Routes) -> None:
+        """Create the tasks of issues ``ids`` as ``routes`` chose them, in the issues' order,
+        and release or schedule them."""
+        issues, tasks = self.issues, self.tasks
+        route = np.array(routes.route, np.int8)
+        counts = issues.n_tasks(ids)
+        kind = np.repeat(issues.kind[ids], counts)
+        spread = self.model.config.issues.work_spread
+        work = self.work_median[kind] * np.exp(spread * np.array(routes.normals)) + np.repeat(
+            routes.extra, counts
+        )
+        task_ids = tasks.add(np.repeat(ids, counts), routes.handlers, work)
+        first = task_ids[np.cumsum(counts) - counts]
+        issues.route[ids] = route
+        issues.tasks_left[ids] = counts
+        issues.first_task[ids] = first
+        for name, count in zip(ROUTES, np.bincount(route, minlength=len(ROUTES)), strict=True):
+            self.routes[name] += int(count)
+        position = task_ids - np.repeat(first, counts)  # 0 for an issue's first task
+        sequential = np.repeat(routes.sequential, counts)
+        chained = sequential & (position < np.repeat(counts, counts) - 1)
+        tasks.next_task[task_ids[chained]] = task_ids[chained] + 1
+        released = ~sequential | (position == 0)
+        ready = np.repeat(routes.ready, counts)[released]
+        task_ids, pressure = task_ids[released], np.array(routes.pressure)[released]
+        tasks.ready[task_ids] = ready
+        today = ready <= self.model.steps
+        self._enqueue(task_ids[today], pressure[today])
+        self._release_later(task_ids[~today], ready[~today])
+
+    def _release_later(self, ids: np.ndarray, days: np.ndarray) -> None:
+        """Tasks ``ids`` join their queues on ``days`` (after today), in this order."""
+        self.tasks.state[ids] = SCHEDULED
+        for task, day in zip(ids.tolist(), days.tolist(), strict=True):
             self.pending[day].append(task)
 
-    def _enqueue(self, task: int) -> None:
-        """The task joins its handler's queue. A handler under accountability pressure puts in
-        extra effort (more work, a fix more likely to hold), or, with probability
-        ``accountability.gaming``, closes it early (less work, a fix less likely to hold)."""
+    def _enqueue(self, ids: np.ndarray, pressure: np.ndarray) -> None:
+        """Tasks ``ids`` join their handlers' queues, in this order. A handler under
+        accountability pressure puts in extra effort (more work, a fix more likely to hold),
+        or, with probability ``accountability.gaming``, closes the task early (less work, a fix
+        less likely to hold): ``pressure`` holds the uniform draw that decides it for each task
+        of an office under pressure, and ``NO_DRAW`` for the others."""
         model, tasks = self.model, self.tasks
-        handler = self.handlers[tasks.handler[task]]
         quality = model.config.government.fix_quality
-        if handler.under_pressure:
+        hold = np.full(len(ids), quality)
+        pressed = ~np.isnan(pressure)
+        if pressed.any():
             duty = model.config.accountability
-            if model.rng.random() < duty.gaming:
-                tasks.work[task] *= 1 - duty.gaming_saving
-                quality *= 1 - duty.gaming_saving
-                self.gamed_tasks += 1
-            else:
-                model.time_used["accountability_effort"] += tasks.work[task] * duty.effort_cost
-                tasks.work[task] *= 1 + duty.effort_cost
-                quality = 1 - (1 - quality) * (1 - duty.effort_gain)
-                self.effort_tasks += 1
-        tasks.hold[task] = quality
-        tasks.state[task] = QUEUED
-        handler.enqueue(task, float(self.issues.due[tasks.issue[task]]))
+            gamed = pressed & (pressure < duty.gaming)
+            effort = pressed & ~gamed
+            work = tasks.work[ids]
+            for extra in (work[effort] * duty.effort_cost).tolist():  # in the tasks' order
+                model.time_used["accountability_effort"] += extra
+            work[gamed] *= 1 - duty.gaming_saving
+            hold[gamed] = quality * (1 - duty.gaming_saving)
+            work[effort] *= 1 + duty.effort_cost
+            hold[effort] = 1 - (1 - quality) * (1 - duty.effort_gain)
+            tasks.work[ids] = work
+            self.gamed_tasks += int(gamed.sum())
+            self.effort_tasks += int(effort.sum())
+        tasks.hold[ids] = hold
+        tasks.state[ids] = QUEUED
+        handlers, dues = tasks.handler[ids].tolist(), self.issues.due[tasks.issue[ids]].tolist()
+        for task, handler, due in zip(ids.tolist(), handlers, dues, strict=True):
+            self.handlers[handler].enqueue(task, due)
 
     def release_due(self) -> None:
         """Tasks whose delay ends today join their handlers' queues."""
-        for task in self.pending.pop(self.model.steps, []):
-            if self.tasks.state[task] == SCHEDULED:
-                self._enqueue(task)
+        scheduled = self.pending.pop(self.model.steps, [])
+        if not scheduled:
+            return
+        ids = np.array(scheduled, np.int64)
+        ids = ids[self.tasks.state[ids] == SCHEDULED]  # not cancelled meanwhile
+        pressed = np.array([h.under_pressure for h in self.handlers])[self.tasks.handler[ids]]
+        pressure = np.full(len(ids), NO_DRAW)
+        pressure[pressed] = self.model.rng.random(int(pressed.sum()))
+        self._enqueue(ids, pressure)
 
     def hand_over(self, task: int, handler: Handler) -> None:
         """Move a queued task to another handler's queue (a closing social organisation)."""
@@ -337,57 +405,86 @@ class IssueFlow:
 
     # -- handling and closure -------------------------------------------------------------
 
-    def complete(self, task: int, handler: Handler) -> None:
-        """``handler`` has done ``task``: hand over to the next department, or close the issue
-        when its last task is done."""
+    def finished(self, done: list[int]) -> None:
+        """A handler has done tasks ``done`` today, in this order (:meth:`close_done_tasks`
+        completes them)."""
+        self._done_today.extend(done)
+
+    def close_done_tasks(self) -> None:
+        """After every handler has worked (phase 15): complete the tasks done today in the
+        order they were done. Each releases the next task of a sequential issue after a
+        hand-off; an issue whose last task is done is closed (:meth:`close`). A successor is
+        released no earlier than tomorrow and nothing a handler reads changes when an issue
+        closes, so completing the day's tasks here rather than one by one as each is done
+        changes nothing."""
+        if not self._done_today:
+            return
+        done = np.array(self._done_today, np.int64)
+        self._done_today = []
         day = self.model.steps
         tasks, issues = self.tasks, self.issues
-        issue = int(tasks.issue[task])
-        tasks.done[task] = day
-        tasks.state[task] = DONE
-        issues.quality[issue] *= tasks.hold[task]
-        following = int(tasks.next_task[task])
-        if following >= 0:
+        tasks.done[done] = day
+        tasks.state[done] = DONE
+        owners = tasks.issue[done]
+        np.multiply.at(issues.quality, owners, tasks.hold[done])  # in the order done
+        following = tasks.next_task[done]
+        following = following[following >= 0]
+        if len(following):
             gov = self.model.config.government
-            self.schedule(
-                following, day + max(1, int(gov.handoff_delay * (1 - gov.data_sharing) + 0.5))
-            )
-        issues.tasks_left[issue] -= 1
-        if issues.tasks_left[issue] == 0:
-            self.close(issue)
+            handoff = max(1, int(gov.handoff_delay * (1 - gov.data_sharing) + 0.5))
+            tasks.ready[following] = day + handoff
+            self._release_later(following, np.full(len(following), day + handoff))
+        np.subtract.at(issues.tasks_left, owners, 1)
+        # each issue closes with the last of its tasks: order the closures by that task
+        reversed_first = np.unique(owners[::-1], return_index=True)[1]
+        last = owners[np.sort(len(owners) - 1 - reversed_first)]
+        self.close(last[issues.tasks_left[last] == 0])
 
-    def close(self, issue: int) -> None:
-        """Resolve ``issue``; the fix holds with the product of its tasks' chances. A self-
-        reported issue (诉求) gets a return call ``metrics.callback_days`` later; the offices
-        that worked on it are credited for the assessment (考核)."""
+    def close(self, ids: np.ndarray) -> None:
+        """Resolve issues ``ids``, in this order; each fix holds with the product of its tasks'
+        chances. A self-reported issue (诉求) gets a return call ``metrics.callback_days``
+        later; the offices that worked on it are credited for the assessment (考核); a fix
+        that did not hold is raised again (:meth:`reraise`)."""
+        if not len(ids):
+            return
         model, issues = self.model, self.issues
         day = model.steps
-        held = bool(model.rng.random() < issues.quality[issue])
-        issues.resolved[issue] = day
-        issues.held[issue] = held
-        self.resolved_count += 1
-        origin = int(issues.origin[issue])
+        held = model.rng.random(len(ids)) < issues.quality[ids]
+        issues.resolved[ids] = day
+        issues.held[ids] = held
+        self.resolved_count += len(ids)
+        origins = issues.origin[ids]
         population = model.population
-        population.open_issue[origin] = -1
-        population.outcome[origin] = FIX_HELD if held else FIX_FAILED
-        population.outcome_delay[origin] = day - int(issues.created[issue])
-        if issues.channel[issue] == SELF_REPORT:
-            self.callbacks[day + model.config.metrics.callback_days].append(issue)
-        self._credit(issue, on_time=day <= issues.due[issue], held=held)
-        if not held:
-            self.reraise(issue)
+        population.open_issue[origins] = -1
+        population.outcome[origins] = np.where(held, FIX_HELD, FIX_FAILED)
+        population.outcome_delay[origins] = day - issues.created[ids]
+        called = ids[issues.channel[ids] == SELF_REPORT]
+        self.callbacks[day + model.config.metrics.callback_days].extend(called.tolist())
+        self._credit(ids, on_time=day <= issues.due[ids], held=held)
+        if not held.all():
+            self.reraise(ids[~held])
 
-    def _credit(self, issue: int, on_time: bool, held: bool) -> None:
-        """Tell the assessment (考核), if any, how an issue ended for the offices that worked
-        on it."""
+    def _tasks_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The tasks of dispatched issues ``ids`` and, for each, the position in ``ids`` of its
+        issue."""
+        counts = self.issues.n_tasks(ids)
+        which = np.repeat(np.arange(len(ids)), counts)
+        offset = np.arange(len(which)) - np.repeat(np.cumsum(counts) - counts, counts)
+        return self.issues.first_task[ids][which] + offset, which
+
+    def _credit(self, ids: np.ndarray, on_time: np.ndarray, held: np.ndarray) -> None:
+        """Tell the assessment (考核), if any, how issues ``ids`` ended (in this order) for the
+        offices that worked on them: each office once per issue."""
         assessment = self.model.assessment
-        if assessment is None:
+        if assessment is None or not len(ids):
             return
-        issues = self.issues
-        first = int(issues.first_task[issue])
-        handlers = self.tasks.handler[first : first + int(issues.n_tasks(issue))]
-        satisfaction = float(self.model.population.satisfaction[issues.origin[issue]])
-        assessment.credit(handlers, on_time, held, satisfaction)
+        tasks, which = self._tasks_of(ids)
+        handlers = self.tasks.handler[tasks]
+        # one entry per issue and office, in the issues' order
+        first = np.unique(which * len(self.handlers) + handlers, return_index=True)[1]
+        handlers, which = handlers[first], which[first]
+        satisfaction = self.model.population.satisfaction[self.issues.origin[ids]]
+        assessment.credit(handlers, on_time[which], held[which], satisfaction[which])
 
     def call_back(self) -> None:
         """Return calls (回访) due today: the caller says the problem is solved if the fix
@@ -403,36 +500,65 @@ class IssueFlow:
         issues.said_satisfied[ids] = self.model.rng.random(len(ids)) < satisfaction
 
     def abandon_overdue(self) -> None:
-        """Issues open for ``max_wait`` days are abandoned; their remaining tasks cancelled."""
+        """Issues open for ``max_wait`` days are abandoned; their remaining tasks cancelled.
+
+        Issue ids grow with the day of creation, so the issues created by the cutoff are
+        those below an id; the ones below ``_checked`` were abandoned on an earlier day if
+        they were still open then."""
         model = self.model
         issues = self.issues
-        self.open_ids = issues.still_open(self.open_ids)
         cutoff = model.steps - model.config.issues.max_wait
-        overdue = self.open_ids[issues.created[self.open_ids] <= cutoff]
+        stop = int(np.searchsorted(issues.view("created"), cutoff, side="right"))
+        overdue = issues.still_open(np.arange(self._checked, stop))
+        self._checked = max(self._checked, stop)
         if len(overdue) == 0:
             return
         issues.abandoned[overdue] = model.steps
         self.abandoned_count += len(overdue)
+        self.undiscovered_count -= int(np.count_nonzero(issues.discovered[overdue] == NOT_YET))
         origins = issues.origin[overdue]
         model.population.open_issue[origins] = -1
         model.population.outcome[origins] = ABANDONED
         model.population.outcome_delay[origins] = model.steps - issues.created[overdue]
-        for issue in overdue[issues.first_task[overdue] >= 0].tolist():
-            first = int(issues.first_task[issue])
-            self._cancel(range(first, first + int(issues.n_tasks(issue))))
-            self._credit(issue, on_time=False, held=False)
-        self.open_ids = issues.still_open(self.open_ids)
+        dispatched = overdue[issues.first_task[overdue] >= 0]
+        if len(dispatched):
+            self._cancel(self._tasks_of(dispatched)[0])
+            no = np.zeros(len(dispatched), bool)
+            self._credit(dispatched, on_time=no, held=no)
         self.undiscovered = issues.still_open(self.undiscovered)
 
-    def _cancel(self, tasks) -> None:
-        for task in tasks:
-            state = self.tasks.state[task]
-            if state in (DONE, CANCELLED):
-                continue
-            if state == QUEUED:
-                self.handlers[self.tasks.handler[task]].queued -= 1
-            self.tasks.state[task] = CANCELLED
+    def _cancel(self, ids: np.ndarray) -> None:
+        """Cancel the tasks among ``ids`` that are not done; those in a queue leave it (the
+        handler skips them)."""
+        state = self.tasks.state[ids]
+        queued = ids[state == QUEUED]
+        handlers, counts = np.unique(self.tasks.handler[queued], return_counts=True)
+        for handler, count in zip(handlers.tolist(), counts.tolist(), strict=True):
+            self.handlers[handler].queued -= count
+        self.tasks.state[ids[(state != DONE) & (state != CANCELLED)]] = CANCELLED
 
     def new_day(self) -> None:
         """Forget yesterday's contracts (a project is one organisation's contracts of a day)."""
         self._contracted_today = set()
+
+
+NO_DRAW = np.nan
+"""Pressure draw of a task whose office is not under pressure (:meth:`IssueFlow._enqueue`)."""
+
+
+@dataclass
+class Routes:
+    """The routes the street hub chose for today's issues, in their order: per issue its
+    route, release day, whether its tasks run one after another, and the work every task
+    gets on top of its draw; per task its handler, the normal draw of its work and its
+    pressure draw (``NO_DRAW`` if none). ``contracted`` counts the projects each social
+    organisation was given today, not yet in its queue."""
+
+    route: list[int] = field(default_factory=list)
+    ready: list[int] = field(default_factory=list)
+    sequential: list[bool] = field(default_factory=list)
+    extra: list[float] = field(default_factory=list)
+    handlers: list[int] = field(default_factory=list)
+    normals: list[float] = field(default_factory=list)
+    pressure: list[float] = field(default_factory=list)
+    contracted: dict[Handler, int] = field(default_factory=lambda: defaultdict(int))

@@ -225,3 +225,57 @@ def wellbeing(
             target -= p.delay_penalty * min(1.0, (day - issue_created[issue]) / p.max_wait)
         target = min(1.0, max(0.0, target))
         p_satisfaction[i] += p.satisfaction_rate * (target - p_satisfaction[i])
+
+
+@njit(cache=True)
+def raise_issues(
+    participating, open_issue, neighbours, degree, draws, rate, prevention, contagion, unreported
+):
+    """:meth:`Resident.raise_issue` for all households: whether each raises an issue today.
+    ``draws`` holds one uniform draw per household; ``neighbours`` and ``degree`` are the
+    lattice's tables; ``unreported`` marks the households with an undiscovered issue raised
+    before today (read only when ``contagion`` is not 0)."""
+    n = len(participating)
+    raised = np.zeros(n, np.bool_)
+    for i in range(n):
+        co_producers = 1 if participating[i] else 0
+        for j in range(degree[i]):
+            co_producers += participating[neighbours[i, j]]
+        chance = rate * (1 - prevention * (co_producers / (degree[i] + 1)))
+        if contagion != 0:
+            spreading = 0
+            for j in range(degree[i]):
+                spreading += unreported[neighbours[i, j]]
+            chance = chance + contagion * spreading
+        raised[i] = open_issue[i] < 0 and draws[i] < chance
+    return raised
+
+
+@njit(cache=True)
+def households_with_open_issue(labels, open_issue, n_labels):
+    """How many households of each label (0 .. n_labels-1) have an open issue."""
+    counts = np.zeros(n_labels, np.int64)
+    for i in range(len(labels)):
+        if open_issue[i] >= 0:
+            counts[labels[i]] += 1
+    return counts
+
+
+@njit(cache=True)
+def set_game_fields(
+    bonus, group_synergy, community, unit, base_bonus, mobilisation, synergy, organising, need
+):
+    """Today's game fields of every household: ``bonus = base_bonus + mobilisation`` of its
+    community, ``group_synergy = synergy * organising`` of its community ``* need`` of its
+    grid unit (:meth:`model.model.CoGovModel.update_game_fields`)."""
+    for i in range(len(bonus)):
+        bonus[i] = base_bonus + mobilisation[community[i]]
+        group_synergy[i] = synergy * organising[community[i]] * need[unit[i]]
+
+
+@njit(cache=True)
+def collect_points(points, participating, rate):
+    """:meth:`Resident.collect_points` for all households: co-producers earn ``rate``."""
+    for i in range(len(points)):
+        if participating[i]:
+            points[i] += rate

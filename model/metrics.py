@@ -60,7 +60,7 @@ def measure(model: CoGovModel) -> dict[str, float]:
     """The metrics of the current day, for the time series. Counts of issues are cumulative;
     queues, backlog and utilisation are today's."""
     population = model.population
-    metrics = {"participation_rate": float(population.participating.mean())}
+    metrics = {"participation_rate": population.participation_rate()}
     if not model.institutions:
         return metrics
     flow = model.flow
@@ -69,7 +69,7 @@ def measure(model: CoGovModel) -> dict[str, float]:
     orgs = model.social_orgs
     metrics |= {
         "backlog": float(backlog),
-        "undiscovered": float(len(flow.still_undiscovered())),
+        "undiscovered": float(flow.undiscovered_count),
         "department_queue": float(sum(d.queued for d in model.departments)),
         "workstation_queue": float(sum(w.queued for w in model.workstations)),
         "social_org_queue": float(sum(o.queued for o in orgs)),

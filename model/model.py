@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -20,6 +21,7 @@ from agents import (
     StreetOffice,
     StreetPartyCommittee,
 )
+from model import kernels
 from model.config import as_override, load_config, validate
 from model.engines import ENGINES
 from model.flow import IssueFlow
@@ -51,6 +53,23 @@ FROM_CONFIG = object()
 
 def _metric(model: CoGovModel, name: str) -> float:
     return model.metrics[name]
+
+
+class DailyRecord(mesa.DataCollector):
+    """Mesa's DataCollector for the daily metrics (:func:`model.metrics.measure`), one row per
+    collection: ``model_vars[name]`` is the list of a metric's values and
+    :meth:`get_model_vars_dataframe` the table, as with Mesa's own. Its :meth:`collect` appends
+    ``model.metrics`` as measured, without calling one reporter per metric and deep-copying
+    each value as Mesa's does (the values are floats, which a deep copy returns unchanged)."""
+
+    def __init__(self, names):
+        super().__init__(model_reporters={name: partial(_metric, name=name) for name in names})
+
+    def collect(self, model: CoGovModel) -> None:
+        self._collection_steps.append(model.time)
+        metrics = model.metrics
+        for name, values in self.model_vars.items():
+            values.append(metrics[name])
 
 
 class CoGovModel(mesa.Model):
@@ -93,15 +112,14 @@ class CoGovModel(mesa.Model):
         self.noise = float(residents.noise)
         self.exploration = float(residents.exploration)
 
-        self.grid = OrthogonalVonNeumannGrid(
-            (world.width, world.height), torus=world.torus, capacity=1, random=self.random
-        )
         self.lattice = von_neumann_lattice(world.width, world.height, world.torus)
         self.partition = partition(world)
         self.social_network = SocialNetwork(self.lattice, world.rewiring, self.rng)
         self.population = Population.initial(self.lattice.size, residents, self.rng)
-        cells = list(self.grid.all_cells.cells)  # Mesa's order: index = x * height + y
-        self.resident_list = [Resident(self, cell, index) for index, cell in enumerate(cells)]
+        self._grid: OrthogonalVonNeumannGrid | None = None
+        self._resident_list: list[Resident] | None = None
+        if Engine(config.engine) is Engine.agents:  # its residents act as Mesa agents
+            self._place_residents()
         self.engine = ENGINES[Engine(config.engine).value](self)
         self.shock = Shock(config.shock)
         self.flow = IssueFlow(self)
@@ -117,10 +135,34 @@ class CoGovModel(mesa.Model):
             self.flow.raise_initial_issues(config.issues.initial_open_share)
 
         self.metrics: dict[str, float] = measure(self)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(_metric, name=name) for name in self.metrics}
-        )
+        self.datacollector = DailyRecord(self.metrics)
         self.datacollector.collect(self)
+
+    def _place_residents(self) -> None:
+        """Mesa's cell grid with one :class:`Resident` on each cell, in Mesa's order (index
+        ``x * height + y``, as in the population arrays). The agents engine needs them from the
+        start; the fast engine never does, so it builds them on first use (inspection,
+        visualisation): a Resident reads and writes the population arrays, whenever made."""
+        world = self.config.world
+        self._grid = OrthogonalVonNeumannGrid(
+            (world.width, world.height), torus=world.torus, capacity=1, random=self.random
+        )
+        cells = self._grid.all_cells.cells
+        self._resident_list = [Resident(self, cell, index) for index, cell in enumerate(cells)]
+
+    @property
+    def grid(self) -> OrthogonalVonNeumannGrid:
+        """Mesa's cell grid of the households, each cell holding its Resident."""
+        if self._grid is None:
+            self._place_residents()
+        return self._grid
+
+    @property
+    def resident_list(self) -> list[Resident]:
+        """The households as Mesa agents, ``resident_list[i]`` for household ``i``."""
+        if self._resident_list is None:
+            self._place_residents()
+        return self._resident_list
 
     def _build_institutions(self) -> None:
         cfg = self.config
@@ -132,7 +174,7 @@ class CoGovModel(mesa.Model):
         self.workstations = [
             CommunityWorkstation(self, c, int(self.community_households[c])) for c in communities
         ]
-        members = [np.flatnonzero(self.partition.community == c) for c in communities]
+        members = self.partition.community_members()
         self.party_branches = [PartyBranch(self, c, members[c]) for c in communities]
         self.party_committee = StreetPartyCommittee(self)
         if cfg.accountability.enabled:
@@ -189,8 +231,9 @@ class CoGovModel(mesa.Model):
         self.flow.release_due()
         for handler in [*self.departments, *self.workstations, *self.social_orgs]:
             handler.step()
+        self.flow.close_done_tasks()
         self.flow.abandon_overdue()
-        rate = self.street_office.pay_points(int(self.population.participating.sum()))
+        rate = self.street_office.pay_points(self.population.co_producers())
         self.engine.collect_points(rate)
         self.engine.update_wellbeing()
         self.flow.call_back()
@@ -208,24 +251,31 @@ class CoGovModel(mesa.Model):
           that meets all needs leaves little to co-produce).
         """
         cfg = self.config
-        population, community = self.population, self.partition.community
+        population, partition = self.population, self.partition
         residents, orgs = cfg.residents, cfg.social_orgs
         mobilisation = np.array([b.mobilisation_bonus for b in self.party_branches])
-        population.bonus[:] = (
-            residents.reward + self.street_office.points_rate + mobilisation[community]
-        )
-        workers = np.zeros(self.partition.n_communities)
+        workers = np.zeros(partition.n_communities)
         for org in self.social_orgs:
             workers[org.community] += org.workers
         density = workers * 10_000 / (self.community_households * cfg.world.household_size)
         organising = 1 + orgs.organising_effect * (1 - np.exp(-density / orgs.organising_scale))
-        unit = self.partition.grid_unit
-        unmet = np.bincount(unit, weights=population.open_issue >= 0) / self.unit_households
+        open_issues = kernels.households_with_open_issue(
+            partition.grid_unit, population.open_issue, partition.n_grid_units
+        )
+        unmet = open_issues / self.unit_households
         need = (1 - residents.need_weight) + residents.need_weight * np.minimum(
             1.0, unmet / residents.need_reference
         )
-        population.group_synergy[:] = (
-            residents.synergy * residents.synergy_multiplier * organising[community] * need[unit]
+        kernels.set_game_fields(
+            population.bonus,
+            population.group_synergy,
+            partition.community,
+            partition.grid_unit,
+            residents.reward + self.street_office.points_rate,
+            mobilisation,
+            residents.synergy * residents.synergy_multiplier,
+            organising,
+            need,
         )
 
     # -- services the institutions offer one another --------------------------------------
@@ -262,13 +312,19 @@ class CoGovModel(mesa.Model):
     def social_orgs_in(self, community: int) -> list[SocialOrganisation]:
         return self.social_orgs_by_community[community]
 
-    def contract_social_org(self, community: int) -> SocialOrganisation | None:
-        """Buy one service from the community's least-loaded social organisation, if there is
-        one and today's purchase budget can pay the price."""
+    def contract_social_org(
+        self, community: int, contracted: Mapping[SocialOrganisation, int]
+    ) -> SocialOrganisation | None:
+        """Buy one service from the community's least-loaded social organisation (tasks in
+        its queue, plus ``contracted`` to it today and not yet queued, per worker), if there
+        is one and today's purchase budget can pay the price."""
         candidates = self.social_orgs_in(community)
         if not candidates:
             return None
-        org = min(candidates, key=lambda o: (o.queued / max(o.workers, 1e-9), o.unique_id))
+        org = min(
+            candidates,
+            key=lambda o: ((o.queued + contracted.get(o, 0)) / max(o.workers, 1e-9), o.unique_id),
+        )
         price = self.config.social_orgs.price
         if not self.street_office.buy_service(price):
             return None

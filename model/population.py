@@ -56,6 +56,15 @@ class Population:
         self.outcome[:] = 0
         self.contacted[:] = False
 
+    def co_producers(self) -> int:
+        """Number of co-producing households."""
+        return int(np.count_nonzero(self.participating))
+
+    def participation_rate(self) -> float:
+        """Share of households co-producing (the same float as ``participating.mean()``,
+        without its float temporary)."""
+        return self.co_producers() / self.size
+
     @property
     def size(self) -> int:
         """Number of households, N."""

@@ -53,9 +53,10 @@ class Lattice:
             total[:, -1] += grid[:, 0]
         return total.reshape(-1)
 
-    def group_mean(self, values: np.ndarray) -> np.ndarray:
-        """Mean of ``values`` over each household's group."""
-        return self.group_sum(values) / (self.degree + 1)
+    def neighbours_with(self, flags: np.ndarray, households: np.ndarray) -> np.ndarray:
+        """For each of ``households``, how many of its neighbours are flagged (as floats)."""
+        table = self.neighbours[households]
+        return ((table >= 0) & flags[table]).sum(axis=1).astype(float)
 
 
 def von_neumann_lattice(width: int, height: int, torus: bool) -> Lattice:
@@ -109,6 +110,13 @@ def blocks(width: int, height: int, households: int) -> tuple[np.ndarray, int]:
     return partition_axis(width, nx)[x] * ny + partition_axis(height, ny)[y], parts
 
 
+def households_by_label(labels: np.ndarray, n_labels: int) -> list[np.ndarray]:
+    """For each label ``0 .. n_labels-1``, the households that carry it, in ascending order
+    (``np.flatnonzero(labels == label)`` for every label, in one sort)."""
+    order = np.argsort(labels, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(labels, minlength=n_labels))[:-1])
+
+
 @dataclass(frozen=True)
 class Partition:
     """Communities (社区) and grid units (网格) as per-household labels."""
@@ -122,6 +130,10 @@ class Partition:
     def n_grid_units(self) -> int:
         return len(self.unit_community)
 
+    def community_members(self) -> list[np.ndarray]:
+        """The households of each community, in ascending order."""
+        return households_by_label(self.community, self.n_communities)
+
 
 def partition(world: WorldConfig) -> Partition:
     """Cut the grid into communities of about ``community_households`` households, and each
@@ -132,8 +144,7 @@ def partition(world: WorldConfig) -> Partition:
     x, y = np.divmod(np.arange(world.width * world.height), world.height)
     unit = np.empty_like(community)
     unit_community: list[int] = []
-    for c in range(n_communities):
-        members = np.flatnonzero(community == c)
+    for c, members in enumerate(households_by_label(community, n_communities)):
         lx, ly = x[members] - x[members].min(), y[members] - y[members].min()
         width, height = int(lx.max()) + 1, int(ly.max()) + 1
         local, n_units = blocks(width, height, world.grid_unit_households)
@@ -159,7 +170,8 @@ class SocialNetwork:
         rewire = rng.random(len(source)) < rewiring
         target = np.where(rewire, rng.integers(0, n, size=len(source)), target)
         low, high = np.minimum(source, target), np.maximum(source, target)
-        keys = np.unique((low * n + high)[low != high])  # one key per tie, sorted
+        keys = np.sort((low * n + high)[low != high])
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # one key per tie, sorted
         self.edges = np.stack(np.divmod(keys, n), axis=1)  # (E, 2) undirected ties, each once
         first = np.concatenate([self.edges[:, 0], self.edges[:, 1]])
         second = np.concatenate([self.edges[:, 1], self.edges[:, 0]])

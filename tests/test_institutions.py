@@ -93,6 +93,7 @@ def test_issues_are_conserved_budgets_kept_and_rates_in_range(overrides, engine)
         assert ((population.trust >= 0) & (population.trust <= 1)).all()
         assert ((population.satisfaction >= 0) & (population.satisfaction <= 1)).all()
         assert all(handler.queued >= 0 for handler in model.flow.handlers)
+        assert model.flow.undiscovered_count == len(model.flow.still_undiscovered())
         assert all(org.funds >= 0 for org in model.social_orgs)
         assert all(w.fund >= 0 for w in model.workstations) and office.purchase_left >= -1e-9
     metrics = model.headline()

@@ -26,6 +26,39 @@ def test_lattice_arrays_match_mesa_grid(width, height, torus):
         assert (lattice.neighbours[resident.index, lattice.degree[resident.index] :] == -1).all()
 
 
+def test_fast_engine_places_residents_on_first_use():
+    """The fast engine runs without Mesa's grid and Resident agents; they appear when asked
+    for, one per household, and read and write the population arrays."""
+    from agents import Resident
+
+    model = build(*world(6), "engine=fast", *days(3))
+    model.run_for(3)
+    assert model._resident_list is None and Resident not in model.agents_by_type
+    resident = model.resident_list[7]
+    assert len(model.agents_by_type[Resident]) == 36 and model.grid.width == 6
+    assert resident.trust == model.population.trust[7]
+    resident.trust = 0.25
+    assert model.population.trust[7] == 0.25
+    model.run_for(1)  # the run goes on with the residents in place
+    assert model.resident_list[7] is resident
+
+
+@given(
+    width=st.integers(1, 9),
+    height=st.integers(1, 9),
+    torus=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_neighbour_counts_are_group_sums(width, height, torus, seed):
+    """Counting flagged neighbours from the lattice table (building leaders) gives the group
+    sum less the household itself, also on a torus so small that a neighbour repeats."""
+    lattice = von_neumann_lattice(width, height, torus)
+    flags = np.random.default_rng(seed).random(lattice.size) < 0.5
+    households = np.arange(lattice.size)
+    expected = lattice.group_sum(flags) - flags
+    assert np.array_equal(lattice.neighbours_with(flags, households), expected)
+
+
 def test_torus_gives_every_household_four_neighbours():
     lattice = von_neumann_lattice(7, 5, torus=True)
     assert (lattice.degree == 4).all()
