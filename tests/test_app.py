@@ -22,6 +22,7 @@ from solara.server import server, settings
 import app
 from experiments.bench import CHROMIUM, app_page, page_day, play, serving_app
 from experiments.labels import LABELS
+from model.config import CONFIG_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -78,7 +79,9 @@ def _checkbox(rc, label: str) -> v.Checkbox:
 
 def test_page_has_controls_grid_and_charts(rendered):
     selects = {w.label: w.items for w in rendered.find(v.Select).widgets}
-    assert len(selects["structure"]) == 7 and "three-society linkage" in selects["structure"]
+    presets = list((CONFIG_DIR / "structure").glob("*.yaml"))
+    assert len(selects["structure"]) == len(presets)
+    assert "three-society linkage" in selects["structure"]
     assert selects["shock"] == ["no shock", "epidemic", "disaster"]
     assert selects["colour by"] == ["participation", "trust"]
     for button in ("Reset", "▶", "Step"):
@@ -135,7 +138,7 @@ def test_structure_and_shock_apply_on_reset(rendered):
         "levers in use: co-production synergy r 4 · devolved authority 0 · "
         "devolved resources 0.2 · data sharing 0 · whistle: joint dispatch off"
     )
-    assert _text(rendered, "shock-news") == "epidemic from day 120 to day 164"
+    assert _text(rendered, "shock-news") == "epidemic from day 180 to day 224"
     _click(rendered, "Step")
     assert _status(rendered).endswith("day: 1")
 

@@ -265,8 +265,8 @@ def test_two_sweeps_started_together_get_their_own_directories(tmp_path):
             "high] with low < high",
         ),
         (
-            ["experiment=sensitivity", "experiment.samples=100000000"],
-            "experiment.samples=100000000 asks for 1,600,000,000 runs",
+            ["experiment=sensitivity", "experiment.samples=100000"],
+            "experiment.samples=100000 asks for 1,600,000 runs",
         ),
         (
             ["experiment=devolution", "experiment.grid={government.devolution.authority:[]}"],
