@@ -203,20 +203,20 @@ def run_calibration(cfg: DictConfig, extra_overrides: list[str] = ()) -> pd.Data
     settings = settings_hash(cfg, base, targets)
     db = history_path(cfg, settings)
     db.parent.mkdir(parents=True, exist_ok=True)
-    abc = _abc(cfg, base, targets, found)
-    if db.exists():
-        history = abc.load(f"sqlite:///{db}", 1)
-        print(f"{experiment.name}: continuing {db} after generation {history.max_t + 1}")
-    else:
-        history = abc.new(f"sqlite:///{db}", {t.id: t.value for t in targets})
-        print(
-            f"{experiment.name}: {len(found)} parameters, {len(targets)} targets, "
-            f"{experiment.particles} particles, {experiment.generations} generations -> {db}",
-            flush=True,
-        )
-    left = experiment.generations - (history.max_t + 1)
-    if left > 0:
-        with Progress(experiment.generations):
+    with Progress(experiment.generations):  # pyabc's own log lines become progress lines
+        abc = _abc(cfg, base, targets, found)
+        if db.exists():
+            history = abc.load(f"sqlite:///{db}", 1)
+            print(f"{experiment.name}: continuing {db} after generation {history.max_t + 1}")
+        else:
+            history = abc.new(f"sqlite:///{db}", {t.id: t.value for t in targets})
+            print(
+                f"{experiment.name}: {len(found)} parameters, {len(targets)} targets, "
+                f"{experiment.particles} particles, {experiment.generations} generations -> {db}",
+                flush=True,
+            )
+        left = experiment.generations - (history.max_t + 1)
+        if left > 0:
             abc.run(minimum_epsilon=experiment.min_epsilon, max_nr_populations=left)
     particles = _particles(history, found)
     store_calibration(cfg, particles, found, settings)

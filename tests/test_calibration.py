@@ -128,9 +128,12 @@ def stored_generations(db: Path) -> list[int]:
     return [row[0] for row in rows]
 
 
-def test_a_small_calibration_fills_table_calibration(tmp_path):
+def test_a_small_calibration_fills_table_calibration(tmp_path, capsys, caplog):
     cfg = tiny_calibration(tmp_path, "experiment.workers=1")
     particles = run_calibration(cfg)
+    printed = capsys.readouterr().out
+    assert "generation 2/2: epsilon" in printed and "acceptance" in printed
+    assert not [r for r in caplog.records if r.name.startswith("ABC")]  # only progress lines
     assert sorted(particles["generation"].unique()) == [0, 1]
     last = particles[particles["generation"] == 1]
     assert len(last) == 8 and np.isclose(last["weight"].sum(), 1)
