@@ -6,8 +6,9 @@
 
 One function per figure; each takes the experiment's config and its planned runs and returns
 the figure and its caption. Figures are written as PNG (300 dpi) and PDF, atomically, with a
-caption file ``captions.md`` beside them. Same database, same figures: runs are deterministic
-from their seeds and the files carry no timestamps.
+caption file ``captions.md`` beside them; with ``lang=zh`` as ``NAME.zh.png``, ``NAME.zh.pdf``
+and ``captions.zh.md``, so that the languages never overwrite each other. Same database, same
+figures: runs are deterministic from their seeds and the files carry no timestamps.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from omegaconf import DictConfig
 
 from experiments.files import atomic_path
-from experiments.labels import label, require_font, use_language
+from experiments.labels import arrow, label, require_font, use_language
 from experiments.store import StoreError, results_frame, timeseries_frame
 from experiments.sweep import RunSpec
-from experiments.tables import confidence_table, t_half_width
+from experiments.tables import confidence_table, difference_table, t_half_width
 from model.config import load_config
 from model.errors import ConfigError
 
@@ -56,39 +59,139 @@ STYLE = {
 Drawing = Callable[[DictConfig, list[RunSpec], str], tuple[Figure, str]]
 
 
-def structure_comparison(cfg: DictConfig, specs: list[RunSpec], lang: str):
-    """Headline outcomes per structure: mean and 95% CI over seeds."""
-    outputs = list(cfg.experiment.outputs)
-    table = confidence_table(results_frame(specs, cfg.results.db), "structure", outputs)
-    columns = 3
-    rows = -(-len(outputs) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(7.2, 2.1 * rows), squeeze=False)
-    names = list(table["structure"])
-    x = np.arange(len(names))
-    for ax, output in zip(axes.flat, outputs, strict=False):
+REFERENCE = "bureaucratic"
+"""The structure the headline figure measures the others against (the first one listed when
+an experiment leaves it out)."""
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _caption(lang: str, en: str, zh: str) -> str:
+    """The caption in ``lang``."""
+    return zh if lang == "zh" else en
+
+
+def all_zero(values: pd.Series) -> bool:
+    """Whether every finite value is zero (or none is finite): a panel with nothing to show."""
+    finite = values.to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return not len(finite) or bool((finite == 0).all())
+
+
+def _title(output: str, letter: str, lang: str, note: str) -> str:
+    """``(a) label`` and, on a second line, which way the metric is better and ``note``."""
+    direction = {"↑": "higher_is_better", "↓": "lower_is_better"}.get(arrow(output))
+    better = f"{arrow(output)} {label(direction, lang)}; " if direction else ""
+    return f"({letter}) {label(output, lang)}\n{better}{note}"
+
+
+MIN_REACH = 0.05
+"""Least half-range of a difference axis, as a share of the largest mean shown: a gap of
+0.01 between shares near 0.5 is not drawn across the whole panel."""
+
+
+def _difference_panel(ax, part: pd.DataFrame, others: list[str]) -> None:
+    """One metric: each structure's difference from the reference with its 95% interval, on
+    an axis centred on zero that spans at least MIN_REACH of the largest mean."""
+    y = np.arange(len(others))[::-1]
+    part = part.set_index("structure").loc[others]
+    for k, name in enumerate(others):
         ax.errorbar(
-            x,
-            table[output],
-            yerr=table[f"{output}_ci"],
-            fmt="none",
-            ecolor="0.3",
+            part["difference"].iloc[k],
+            y[k],
+            xerr=part["half_width"].fillna(0).iloc[k],
+            fmt="o",
+            ms=4,
+            lw=1,
             capsize=2,
-            lw=0.8,
+            color=STRUCTURE_COLOURS.get(name, "k"),
         )
-        ax.scatter(
-            x, table[output], c=[STRUCTURE_COLOURS.get(n, "k") for n in names], s=18, zorder=3
-        )
-        ax.set_title(label(output, lang))
-        ax.set_xticks(x, [label(n, lang) for n in names], rotation=35, ha="right")
+    ax.axvline(0, color="0.5", lw=0.8, ls="--", zorder=0)
+    means = pd.concat([part["reference_mean"], part["reference_mean"] + part["difference"]])
+    reach = np.nanmax(
+        [*(part["difference"].abs() + part["half_width"].fillna(0)), MIN_REACH * means.abs().max()]
+    )
+    reach = reach if np.isfinite(reach) and reach > 0 else 1.0
+    ax.set_xlim(-1.15 * reach, 1.15 * reach)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
+    ax.tick_params(axis="x", labelsize=6)
+    ax.set_ylim(-0.6, len(others) - 0.4)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+
+
+def _means_as_differences(frame: pd.DataFrame, outputs: list[str], name: str) -> pd.DataFrame:
+    """One structure's means and 95% half-widths, laid out as a difference table."""
+    means = confidence_table(frame, "structure", outputs).iloc[0]
+    return pd.DataFrame(
+        {
+            "structure": name,
+            "output": outputs,
+            "difference": [means[o] for o in outputs],
+            "half_width": [means[f"{o}_ci"] for o in outputs],
+            "reference_mean": [means[o] for o in outputs],
+        }
+    )
+
+
+def structure_comparison(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Headline outcomes: each structure's difference from the reference structure
+    (bureaucratic), per metric, with 95% Welch intervals; metrics that are zero in every
+    run are left out."""
+    frame = results_frame(specs, cfg.results.db)
+    names = list(dict.fromkeys(frame["structure"]))
+    reference = REFERENCE if REFERENCE in names else names[0]
+    others = [n for n in names if n != reference] or [reference]
+    outputs = [o for o in cfg.experiment.outputs if not all_zero(frame[o])]
+    skipped = [o for o in cfg.experiment.outputs if o not in outputs]
+    table = difference_table(frame, "structure", outputs, reference)
+    axis = label("difference_from", lang).format(reference=label(reference, lang))
+    if others == [reference]:  # one structure: its means, on an axis centred on zero
+        table, axis = _means_as_differences(frame, outputs, reference), label("mean", lang)
+    columns = min(3, max(1, len(outputs)))
+    rows = max(1, -(-len(outputs) // columns))
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(7.2, 0.3 + (0.35 + 0.17 * len(others)) * rows), squeeze=False
+    )
+    for ax, output, letter in zip(axes.flat, outputs, LETTERS, strict=False):
+        part = table[table["output"] == output]
+        _difference_panel(ax, part, others)
+        note = f"{label(reference, lang)} {part['reference_mean'].iloc[0]:.3g}"
+        ax.set_title(_title(output, letter, lang, note), loc="left", fontsize=7)
     for ax in axes.flat[len(outputs) :]:
         ax.set_visible(False)
-    fig.tight_layout()
-    seeds = cfg.experiment.seeds
-    caption = (
-        f"Governance structures compared at the same total budget: mean of {seeds} "
-        f"seeds per structure with 95% confidence intervals (Student t), after "
-        f"{specs[0].config.steps} days on a {specs[0].config.world.width} x "
-        f"{specs[0].config.world.height} grid."
+    handles = [
+        Line2D([], [], marker="o", ls="", color=STRUCTURE_COLOURS.get(n, "k")) for n in others
+    ]
+    fig.legend(
+        handles,
+        [label(n, lang) for n in others],
+        loc="upper center",
+        ncol=len(others),
+        fontsize=7,
+        handletextpad=0.2,
+    )
+    fig.supxlabel(axis)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
+    config = specs[0].config
+    seeds, steps = cfg.experiment.seeds, config.steps
+    width, height = config.world.width, config.world.height
+    en_skipped = ", ".join(label(o, "en") for o in skipped)
+    zh_skipped = "、".join(label(o, "zh") for o in skipped)
+    caption = _caption(
+        lang,
+        "Governance structures compared at the same total budget: for each metric, the "
+        f"difference of each structure's mean from that of {label(reference, 'en')} (dashed "
+        "line at zero; its mean under each panel's title), with the 95% confidence interval "
+        f"of the difference (Welch t), over {seeds} seeds per structure, after {steps} days "
+        f"on a {width} x {height} grid. ↑ higher is better, ↓ lower is better. Each axis "
+        f"spans at least ±{MIN_REACH:.0%} of the largest mean in its panel."
+        + (f" Not drawn, zero in every run: {en_skipped}." if skipped else ""),
+        f"相同总预算下各治理结构的比较: 每个指标中各结构均值与{label(reference, 'zh')}均值之差"
+        "(虚线为零, 其均值标在各图标题下方)及该差值的95%置信区间(Welch t), 每个结构"
+        f"{seeds}个随机种子, 运行{steps}天, 网格{width} x {height}户。↑ 越高越好, ↓ 越低越好。"
+        f"各图横轴至少覆盖该图最大均值的±{MIN_REACH:.0%}。"
+        + (f"未绘制(所有运行均为零): {zh_skipped}。" if skipped else ""),
     )
     return fig, caption
 
@@ -599,10 +702,18 @@ def _savefig_atomically(fig: Figure, target: Path, **options) -> None:
         fig.savefig(temp, **options)
 
 
-def save(fig: Figure, name: str, folder: Path) -> list[Path]:
-    """PNG (300 dpi) and PDF, without timestamps, each written atomically."""
+def file_stem(name: str, lang: str = "en") -> str:
+    """A figure's file name without suffix: ``name`` in English, ``name.zh`` in Chinese, so
+    that the languages never overwrite each other."""
+    return name if lang == "en" else f"{name}.{lang}"
+
+
+def save(fig: Figure, name: str, folder: Path, lang: str = "en") -> list[Path]:
+    """PNG (300 dpi) and PDF named by :func:`file_stem`, without timestamps, each written
+    atomically."""
     folder.mkdir(parents=True, exist_ok=True)
-    png, pdf = folder / f"{name}.png", folder / f"{name}.pdf"
+    stem = file_stem(name, lang)
+    png, pdf = folder / f"{stem}.png", folder / f"{stem}.pdf"
     _savefig_atomically(fig, png, dpi=300, metadata={"Software": None})
     _savefig_atomically(
         fig, pdf, metadata={"CreationDate": None, "Producer": None, "Creator": None}
@@ -623,23 +734,28 @@ def draw(cfg: DictConfig, specs: list[RunSpec], name: str | None = None) -> tupl
     with plt.rc_context(STYLE):
         use_language(cfg.lang)
         fig, caption = FIGURES[name][1](cfg, specs, cfg.lang)
-        return save(fig, name, Path(cfg.results.figures_dir)), caption
+        return save(fig, name, Path(cfg.results.figures_dir), cfg.lang), caption
 
 
-def write_captions(folder: Path, captions: dict[str, str]) -> Path:
-    """``captions.md``: one section per figure, merged with captions already there."""
-    path = folder / "captions.md"
+CAPTION_TITLES = {"en": "Figure captions", "zh": "图注"}
+
+
+def write_captions(folder: Path, captions: dict[str, str], lang: str = "en") -> Path:
+    """The captions file of ``lang`` (``captions.md``, ``captions.zh.md``): one section per
+    figure, merged with captions already there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{file_stem('captions', lang)}.md"
     known: dict[str, str] = {}
     if path.exists():
-        for block in path.read_text().split("\n## ")[1:]:
+        for block in path.read_text(encoding="utf-8").split("\n## ")[1:]:
             title, _, text = block.partition("\n\n")
             known[title.strip()] = text.strip()
     known.update(captions)
-    text = "# Figure captions\n" + "".join(
+    text = f"# {CAPTION_TITLES[lang]}\n" + "".join(
         f"\n## {name}\n\n{known[name]}\n" for name in FIGURES if name in known
     )
     with atomic_path(path) as temp:
-        temp.write_text(text)
+        temp.write_text(text, encoding="utf-8")
     return path
 
 
@@ -669,7 +785,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             specs = runs_of(cfg, args.overrides)
             files, captions[name] = draw(cfg, specs, name)
             print(f"{name}: " + ", ".join(str(f) for f in files))
-        print(f"captions: {write_captions(Path(cfg.results.figures_dir), captions)}")
+        print(f"captions: {write_captions(Path(cfg.results.figures_dir), captions, cfg.lang)}")
     except (ConfigError, StoreError) as error:
         print(f"cogov-figures: error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -51,6 +51,32 @@ def difference_half_width(values: np.ndarray, reference: np.ndarray) -> float:
     return float(stats.t.ppf(0.5 + CONFIDENCE / 2, freedom) * np.sqrt(a + b))
 
 
+def difference_table(
+    frame: pd.DataFrame, by: str, outputs: list[str], reference: str
+) -> pd.DataFrame:
+    """Per group of ``by`` other than ``reference``, and per output: the difference of its
+    mean from the reference group's (column ``difference``, in the output's unit), the
+    half-width of its 95% Welch interval (``half_width``) and the reference's mean
+    (``reference_mean``). Means are over finite values."""
+    base = frame[frame[by] == reference]
+    rows = []
+    for group, part in frame[frame[by] != reference].groupby(by, sort=False):
+        for output in outputs:
+            values, anchor = (x[output].to_numpy(dtype=float) for x in (part, base))
+            values, anchor = values[np.isfinite(values)], anchor[np.isfinite(anchor)]
+            mean = anchor.mean() if len(anchor) else np.nan
+            rows.append(
+                {
+                    by: group,
+                    "output": output,
+                    "difference": (values.mean() if len(values) else np.nan) - mean,
+                    "half_width": difference_half_width(values, anchor),
+                    "reference_mean": mean,
+                }
+            )
+    return pd.DataFrame(rows, columns=[by, "output", "difference", "half_width", "reference_mean"])
+
+
 MAX_WIDTH = 100
 """Terminal columns the printed table may take."""
 
