@@ -760,7 +760,9 @@ def write_captions(folder: Path, captions: dict[str, str], lang: str = "en") -> 
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``cogov-figures``: run what is missing for each figure, then draw it."""
+    """``cogov-figures``: say how many runs are missing and about how long they will take,
+    run them for each figure, then draw it."""
+    from experiments.estimate import missing, report
     from experiments.pipeline import runs_of
 
     parser = argparse.ArgumentParser(prog="cogov-figures", description=__doc__.splitlines()[0])
@@ -779,6 +781,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         names = args.only or list(FIGURES)
         configs = {n: load_config(f"experiment={FIGURES[n][0]}", *args.overrides) for n in names}
         require_font(configs[names[0]].lang)  # before any run
+        experiments = {c.experiment.name: c for c in configs.values()}
+        needs = [missing(c, args.overrides) for c in experiments.values()]
+        print(report(needs, len(names)), flush=True)
         captions = {}
         for name in names:
             cfg = configs[name]

@@ -119,3 +119,43 @@ def test_chinese_files_do_not_overwrite_the_english_ones(tmp_path):
     assert (en.name, zh.name) == ("captions.md", "captions.zh.md")
     assert "English." in en.read_text() and "中文图注。" not in en.read_text()
     assert zh.read_text(encoding="utf-8").startswith("# 图注")
+
+
+def test_cogov_figures_says_what_is_missing_and_how_long_before_any_run(
+    tmp_path, monkeypatch, capsys
+):
+    from experiments import pipeline
+    from tests.conftest import days, world
+
+    printed = []
+
+    def first_run(cfg, overrides):
+        printed.append(capsys.readouterr().out)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(pipeline, "runs_of", first_run)
+    with pytest.raises(SystemExit):
+        figures.main(
+            [
+                "--only",
+                "structure_comparison",
+                *world(16, communities=4),
+                *days(12),
+                "experiment.seeds=2",
+                "experiment.structures=[grid,sanshe]",
+                f"results.db={tmp_path / 'cogov.duckdb'}",
+                f"results.runs_dir={tmp_path / 'runs'}",
+            ]
+        )
+    (out,) = printed
+    assert out.startswith("cogov-figures: 4 runs missing for 1 figure(s) (compare_structures 4)")
+    assert "\nestimated time: about " in out and "(an estimate, from a timed" in out
+
+
+def test_nothing_missing_and_a_missing_calibration_are_said_too():
+    from experiments.estimate import Missing, duration, report
+
+    assert "every run of the 2 figure(s) is stored" in report([Missing("a", 0, None, 1)], 2)
+    text = report([Missing("validate_reform", 80, None, 2, "beijing_2019", 1600, None)], 1)
+    assert "80 runs missing" in text and "calibration beijing_2019 (at least 1,600" in text
+    assert [duration(s) for s in (0.2, 40, 600, 7200)] == ["1 s", "40 s", "10 min", "2.0 h"]
