@@ -218,14 +218,20 @@ def cost_effectiveness(cfg: DictConfig, specs: list[RunSpec], lang: str):
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     config = specs[0].config
-    caption = (
+    english = (
         "Cost-effectiveness: each point is one run; spending after the burn-in (staff-days) "
         "against (a) problems solved and (b) problems left unsolved over the same days. "
         f"{cfg.experiment.seeds} seeds per structure, {config.steps} days with a burn-in of "
         f"{config.metrics.burn_in} days, {config.world.width} x {config.world.height} "
         "households; every structure has the same budget."
     )
-    return fig, caption
+    chinese = (
+        "成本效益: 每个点为一次运行; 预热期后的支出(人日)对比同期(a)已解决问题数与"
+        f"(b)未解决问题数。每个结构{cfg.experiment.seeds}个随机种子, 运行{config.steps}天, "
+        f"预热期{config.metrics.burn_in}天, {config.world.width} x {config.world.height}户; "
+        "各结构预算相同。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def size_invariance(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -263,7 +269,7 @@ def size_invariance(cfg: DictConfig, specs: list[RunSpec], lang: str):
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
     config = specs[0].config
-    caption = (
+    english = (
         "Results do not depend on the size of the map: per-household outcomes of each "
         f"structure on maps of {' and '.join(f'{s} x {s}' for s in sizes)} households, mean "
         f"of {cfg.experiment.seeds} seeds with 95% confidence intervals (Student t), "
@@ -271,7 +277,14 @@ def size_invariance(cfg: DictConfig, specs: list[RunSpec], lang: str):
         f"{config.world.community_households} and grid units of about "
         f"{config.world.grid_unit_households} households at every size."
     )
-    return fig, caption
+    chinese = (
+        "结果不依赖于地图规模: 各结构在"
+        f"{'和'.join(f'{s} x {s}' for s in sizes)}户地图上的户均结果, "
+        f"{cfg.experiment.seeds}个随机种子的均值及95%置信区间(t分布), 运行{config.steps}天, "
+        f"预热期{config.metrics.burn_in}天; 各规模下社区约{config.world.community_households}户, "
+        f"网格单元约{config.world.grid_unit_households}户。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def _calibration(cfg: DictConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -317,14 +330,20 @@ def calibration_posterior(cfg: DictConfig, specs: list[RunSpec], lang: str):
         ax.set_visible(False)
     fig.tight_layout()
     generations = int(particles["generation"].max()) + 1
-    caption = (
+    english = (
         f"Calibration ({cfg.experiment.calibration}, ABC-SMC with pyabc): weighted posterior "
         f"of each parameter after {generations} generations of {cfg.experiment.particles} "
         "particles (bars), against its uniform prior (dashed); the line is the posterior "
         f"median. Fitted under structure={cfg.experiment.structures[0]} to the calibrate "
         f"targets of {cfg.experiment.targets}."
     )
-    return fig, caption
+    chinese = (
+        f"校准({cfg.experiment.calibration}, pyabc的ABC-SMC): 经过{generations}代、每代"
+        f"{cfg.experiment.particles}个粒子后各参数的加权后验分布(柱), 与其均匀先验(虚线)对比; "
+        f"竖线为后验中位数。在structure={cfg.experiment.structures[0]}下拟合"
+        f"{cfg.experiment.targets}中的校准目标。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def _against_targets(table: pd.DataFrame, ax, lang: str) -> None:
@@ -373,13 +392,18 @@ def calibration_fit(cfg: DictConfig, specs: list[RunSpec], lang: str):
     fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(table) + 1.0))
     _against_targets(table, ax, lang)
     fig.tight_layout()
-    caption = (
+    english = (
         "Calibration fit: the model's posterior predictive (blue: median and 95% interval "
         f"over {cfg.experiment.draws} posterior draws, one seed each, structure="
         f"{cfg.experiment.structures[0]}) against each calibrate target's observed value and "
         "interval (red)."
     )
-    return fig, caption
+    chinese = (
+        f"校准拟合: 模型的后验预测(蓝: {cfg.experiment.draws}次后验抽样、每次一个随机种子的"
+        f"中位数及95%区间, structure={cfg.experiment.structures[0]})与各校准目标的观测值及"
+        "区间(红)对比。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -393,7 +417,7 @@ def validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
     fig, ax = plt.subplots(figsize=(7.2, 0.32 * len(table) + 1.2))
     _against_targets(table, ax, lang)
     fig.tight_layout()
-    caption = (
+    english = (
         f"Out-of-sample validation: structure={cfg.experiment.structures[-1]} with the "
         f"calibrated parameters of {cfg.experiment.calibration} unchanged (blue: median and "
         f"95% interval over {cfg.experiment.draws} posterior draws, one seed each) against "
@@ -401,7 +425,13 @@ def validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
         f"{int(table['inside'].sum())} of {len(table)} observed values lie inside the "
         "predicted interval."
     )
-    return fig, caption
+    chinese = (
+        f"样本外验证: structure={cfg.experiment.structures[-1]}, 沿用"
+        f"{cfg.experiment.calibration}的校准参数不变(蓝: {cfg.experiment.draws}次后验抽样、"
+        "每次一个随机种子的中位数及95%区间), 与改革后的观测数据(红)对比, 校准未使用其中任何"
+        f"数据。{len(table)}个观测值中有{int(table['inside'].sum())}个落在预测区间内。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def robustness(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -437,7 +467,7 @@ def robustness(cfg: DictConfig, specs: list[RunSpec], lang: str):
     axes[1, 0].set_ylabel(label("best_share", lang))
     fig.tight_layout()
     experiment = cfg.experiment
-    caption = (
+    english = (
         f"Robustness over {experiment.samples} futures (a Latin hypercube over "
         f"{', '.join(experiment.levers)}"
         + (
@@ -450,7 +480,15 @@ def robustness(cfg: DictConfig, specs: list[RunSpec], lang: str):
         "the same future (box: quartiles, whiskers: 1.5 IQR). Bottom: the share of futures in "
         "which each structure is best."
     )
-    return fig, caption
+    chinese = (
+        f"{experiment.samples}种未来情景下的稳健性(对{', '.join(experiment.levers)}的拉丁"
+        "超立方抽样"
+        + (f", 校准参数取自{experiment.calibration}的后验" if experiment.calibration else "")
+        + f"; 每个结构和情景{experiment.seeds}个随机种子, 各结构种子相同)。上: 遗憾值, 即同一"
+        "情景中各结构与最优结构的差距(箱: 四分位数, 须: 1.5倍四分位距)。下: 各结构为最优的"
+        "情景占比。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def scenario_discovery(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -513,7 +551,7 @@ def scenario_discovery(cfg: DictConfig, specs: list[RunSpec], lang: str):
     scored = pd.concat(scores, ignore_index=True)
     scored.insert(0, "experiment", experiment.name)
     write_table(cfg.results.db, "feature_scores", scored, {"experiment": experiment.name})
-    caption = (
+    english = (
         f"Scenario discovery with PRIM (ema-workbench) on the {points['point'].nunique()} "
         f"futures of experiment={experiment.source}. Left: the peeling trajectory (coverage "
         "against density) and the box chosen, the densest with coverage of at least "
@@ -522,7 +560,15 @@ def scenario_discovery(cfg: DictConfig, specs: list[RunSpec], lang: str):
         + "; ".join(q.get("description", q["name"]) for q in questions)
         + "."
     )
-    return fig, caption
+    chinese = (
+        f"用PRIM(ema-workbench)对experiment={experiment.source}的"
+        f"{points['point'].nunique()}种未来情景做情景发现。左: 剥离轨迹(覆盖率对密度)及所选"
+        f"情景框, 即覆盖率不低于{experiment.min_coverage}时密度最高者; 右: 该框在各输入上的"
+        "范围, 按设计取值区间缩放(红: 受限)。问题: "
+        + "; ".join(q.get("description", q["name"]) for q in questions)
+        + "。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def shock_response(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -545,12 +591,16 @@ def shock_response(cfg: DictConfig, specs: list[RunSpec], lang: str):
         ax.set_title(label(metric, lang))
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    caption = (
+    english = (
         f"Response to the {label(shock.name, 'en')} shock from day {shock.start} for "
         f"{shock.duration} days (grey): mean over {cfg.experiment.seeds} seeds with 95% "
         "confidence bands."
     )
-    return fig, caption
+    chinese = (
+        f"{label(shock.name, 'zh')}冲击的响应, 冲击自第{shock.start}天起持续{shock.duration}天"
+        f"(灰): {cfg.experiment.seeds}个随机种子的均值及95%置信带。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def _heatmap(ax, table: pd.DataFrame, x: str, y: str, value: str, lang: str, cmap: str):
@@ -579,14 +629,20 @@ def devolution_heatmap(cfg: DictConfig, specs: list[RunSpec], lang: str):
     _heatmap(axes[0], table, x, y, "time_to_close_mean", lang, "viridis")
     _heatmap(axes[1], table, x, y, "workstation_queue", lang, "magma")
     fig.tight_layout()
-    caption = (
+    english = (
         "Devolution (治理重心下移): authority (x) and resources (y) moved to community "
         f"handlers separately; mean of {cfg.experiment.seeds} seeds per cell. Left: mean "
         "response time (days); right: open tasks in community queues at the end. On the "
         "diagonal the two move together (权责对等); below it authority exceeds resources. "
         "A blank cell: no issue was closed, so there is no response time."
     )
-    return fig, caption
+    chinese = (
+        "治理重心下移: 事权(横轴)与资源(纵轴)分别下放给社区承办者; 每格为"
+        f"{cfg.experiment.seeds}个随机种子的均值。左: 平均响应时间(天); 右: 期末社区待办任务数。"
+        "对角线上两者同步下放(权责对等); 对角线以下事权多于资源。空白格: 没有办结的诉求, "
+        "因此没有响应时间。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def participation_phase(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -603,12 +659,16 @@ def participation_phase(cfg: DictConfig, specs: list[RunSpec], lang: str):
         "YlGn",
     )
     fig.tight_layout()
-    caption = (
+    english = (
         "Participation phase diagram: final share of co-producers over the synergy r "
         "and the party mobilisation effect (党建引领), mean of "
         f"{cfg.experiment.seeds} seeds."
     )
-    return fig, caption
+    chinese = (
+        "参与相图: 共建者最终占比随协同系数r与党员动员效应(党建引领)的变化, "
+        f"{cfg.experiment.seeds}个随机种子的均值。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def pgg_validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -632,14 +692,20 @@ def pgg_validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
     ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     world = specs[0].config.world
-    caption = (
+    english = (
         "Validation: the canonical spatial public goods game (institutions off, "
         f"{world.width} x {world.height} torus, K = {specs[0].config.residents.noise}), "
         f"co-producer share averaged over the last fifth of {steps} Monte Carlo steps "
         "against r; dashed: the thresholds of Szolnoki, Perc & Szabó (2009), "
         "r = 3.74 and r = 5.49."
     )
-    return fig, caption
+    chinese = (
+        "验证: 经典空间公共物品博弈(关闭所有制度, "
+        f"{world.width} x {world.height}环面, K = {specs[0].config.residents.noise}), "
+        f"{steps}个蒙特卡洛步中最后五分之一的共建者平均占比随r的变化; 虚线: Szolnoki, Perc & "
+        "Szabó (2009)给出的阈值r = 3.74和r = 5.49。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def sensitivity_indices(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -672,12 +738,16 @@ def sensitivity_indices(cfg: DictConfig, specs: list[RunSpec], lang: str):
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
     method = cfg.experiment.method.name.capitalize()
-    caption = (
+    english = (
         f"Global sensitivity ({method}, SALib) of headline outcomes to "
         f"the main levers; {cfg.experiment.samples} base samples, seeds averaged as "
         "replicates; bars: 95% confidence."
     )
-    return fig, caption
+    chinese = (
+        f"主要结果对主要杠杆的全局敏感性({method}, SALib); {cfg.experiment.samples}个基础样本, "
+        "随机种子作为重复取均值; 误差线: 95%置信区间。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 FIGURES: dict[str, tuple[str, Drawing]] = {

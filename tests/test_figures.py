@@ -159,3 +159,12 @@ def test_nothing_missing_and_a_missing_calibration_are_said_too():
     text = report([Missing("validate_reform", 80, None, 2, "beijing_2019", 1600, None)], 1)
     assert "80 runs missing" in text and "calibration beijing_2019 (at least 1,600" in text
     assert [duration(s) for s in (0.2, 40, 600, 7200)] == ["1 s", "40 s", "10 min", "2.0 h"]
+
+
+def test_every_figure_has_a_chinese_caption():
+    import inspect
+
+    for name, (_, drawing) in figures.FIGURES.items():
+        assert "_caption(" in inspect.getsource(drawing), f"{name} has no Chinese caption"
+    assert figures._caption("zh", "English.", "中文。") == "中文。"
+    assert figures._caption("en", "English.", "中文。") == "English."
