@@ -75,40 +75,47 @@ def _calibration_missing(cfg: DictConfig) -> bool:
     return False
 
 
-def missing(cfg: DictConfig, overrides: list[str]) -> Missing:
-    """The runs of ``cfg.experiment`` that are not stored, and the calibration it needs."""
-    from experiments.store import completed_runs
-    from experiments.sweep import _base_overrides, _worker_count, plan, planned_runs
+def _before_calibration(cfg: DictConfig, overrides: list[str]) -> Missing:
+    """Every planned run of an experiment whose calibration is not stored yet, and that
+    calibration: an abc experiment calibrates itself, the others run experiment=calibrate."""
+    from experiments.sweep import _base_overrides, _worker_count, planned_runs
     from model.config import load_config
 
     experiment = cfg.experiment
-    name = experiment.name
-    if Method(experiment.method) is Method.prim:  # analyses stored runs only
+    kept = [o for o in overrides if not o.lstrip("+~").startswith("experiment")]
+    abc = Method(experiment.method) is Method.abc
+    calibrate = cfg if abc else load_config("experiment=calibrate", *kept)
+    runs = planned_runs(cfg)
+    return Missing(
+        experiment.name,
+        runs,
+        load_config(
+            *_base_overrides(experiment, overrides), f"structure={experiment.structures[0]}"
+        ),
+        _worker_count(experiment.workers, runs)[0],
+        str(experiment.calibration),
+        calibrate.experiment.particles * calibrate.experiment.generations,
+        load_config(
+            *_base_overrides(calibrate.experiment, kept),
+            f"structure={calibrate.experiment.structures[0]}",
+        ),
+    )
+
+
+def missing(cfg: DictConfig, overrides: list[str]) -> Missing:
+    """The runs of ``cfg.experiment`` that are not stored, and the calibration it needs."""
+    from experiments.store import completed_runs
+    from experiments.sweep import _worker_count, plan
+
+    name = cfg.experiment.name
+    if Method(cfg.experiment.method) is Method.prim:  # analyses stored runs only
         return Missing(name, 0, None, 1)
     if _calibration_missing(cfg):
-        base = _base_overrides(experiment, overrides)
-        config = load_config(*base, f"structure={experiment.structures[0]}")
-        kept = [o for o in overrides if not o.lstrip("+~").startswith("experiment")]
-        calibrate = load_config("experiment=calibrate", *kept)
-        simulations = calibrate.experiment.particles * calibrate.experiment.generations
-        first = calibrate.experiment.structures[0]
-        calibration_config = load_config(
-            *_base_overrides(calibrate.experiment, kept), f"structure={first}"
-        )
-        runs = planned_runs(cfg)
-        return Missing(
-            name,
-            runs,
-            config,
-            _worker_count(experiment.workers, runs)[0],
-            str(experiment.calibration),
-            simulations,
-            calibration_config,
-        )
+        return _before_calibration(cfg, overrides)
     done = completed_runs(cfg.results.db)
     todo = [s for s in plan(cfg, overrides) if (s.config_hash, s.seed) not in done]
     config = todo[0].config if todo else None
-    return Missing(name, len(todo), config, _worker_count(experiment.workers, len(todo))[0])
+    return Missing(name, len(todo), config, _worker_count(cfg.experiment.workers, len(todo))[0])
 
 
 def estimate_seconds(needs: list[Missing]) -> float:
@@ -120,7 +127,7 @@ def estimate_seconds(needs: list[Missing]) -> float:
         if need.runs and need.config is not None:
             total += need.runs * seconds_per_run(need.config) / need.workers
         if need.calibration and need.calibration_config is not None:
-            calibrations[need.calibration] = need
+            calibrations.setdefault(need.calibration, need)  # the first to run it
     for need in calibrations.values():
         per_run = seconds_per_run(need.calibration_config)
         total += need.simulations * per_run / available_cores()
@@ -139,7 +146,10 @@ def duration(seconds: float) -> str:
 def report(needs: list[Missing], figures: int) -> str:
     """What is missing and how long it will take, in one or two lines."""
     runs = sum(n.runs for n in needs)
-    calibrations = {n.calibration: n.simulations for n in needs if n.calibration}
+    calibrations: dict[str, int] = {}
+    for need in needs:
+        if need.calibration:
+            calibrations.setdefault(need.calibration, need.simulations)  # the first to run it
     if not runs and not calibrations:
         return f"cogov-figures: every run of the {figures} figure(s) is stored; drawing only"
     parts = ", ".join(f"{n.name} {n.runs:,}" for n in needs if n.runs)
