@@ -71,10 +71,9 @@ def _caption(lang: str, en: str, zh: str) -> str:
     return zh if lang == "zh" else en
 
 
-def all_zero(values: pd.Series) -> bool:
+def all_zero(values: np.ndarray) -> bool:
     """Whether every finite value is zero (or none is finite): a panel with nothing to show."""
-    finite = values.to_numpy(dtype=float)
-    finite = finite[np.isfinite(finite)]
+    finite = values[np.isfinite(values)]
     return not len(finite) or bool((finite == 0).all())
 
 
@@ -142,7 +141,7 @@ def structure_comparison(cfg: DictConfig, specs: list[RunSpec], lang: str):
     names = list(dict.fromkeys(frame["structure"]))
     reference = REFERENCE if REFERENCE in names else names[0]
     others = [n for n in names if n != reference] or [reference]
-    outputs = [o for o in cfg.experiment.outputs if not all_zero(frame[o])]
+    outputs = [o for o in cfg.experiment.outputs if not all_zero(frame[o].to_numpy(float))]
     skipped = [o for o in cfg.experiment.outputs if o not in outputs]
     table = difference_table(frame, "structure", outputs, reference)
     axis = label("difference_from", lang).format(reference=label(reference, lang))

@@ -168,7 +168,8 @@ def format_table(
         sizes = [first, *(columns[k][2] for k in block)]
         for row in rows:
             lines.append("  ".join(_pad(c, s) for c, s in zip(row, sizes, strict=True)).rstrip())
-    low, high = int(table["runs"].min()), int(table["runs"].max())
+    runs = table["runs"].to_numpy(dtype=int)
+    low, high = int(runs.min()), int(runs.max())
     count = str(low) if low == high else f"{low}-{high}"
     for key in ("arrows", "table_note"):
         lines.append(_clip(label(key, lang).format(runs=count), width))

@@ -65,8 +65,8 @@ def test_a_metric_that_is_zero_in_every_run_gets_no_panel(headline):
     assert len(_panels(fig)) == len(outputs) - 1
     assert not any(label("participation_rate") in ax.get_title(loc="left") for ax in fig.axes)
     assert "Not drawn, zero in every run: participation rate." in caption
-    assert figures.all_zero(pd.Series([0.0, np.nan, 0.0]))
-    assert not figures.all_zero(pd.Series([0.0, 0.001]))
+    assert figures.all_zero(np.array([0.0, np.nan, 0.0]))
+    assert not figures.all_zero(np.array([0.0, 0.001]))
 
 
 def test_effects_are_differences_from_bureaucratic_on_an_honest_axis(headline):
