@@ -87,7 +87,7 @@ def run_experiment_job(cfg: DictConfig) -> dict:
         if owner == experiment.name:
             files, captions[name] = draw(cfg, specs, name)
             print(f"figure: {', '.join(str(f) for f in files)}")
-    write_captions(Path(cfg.results.figures_dir), captions)
+    write_captions(Path(cfg.results.figures_dir), captions, cfg.lang)
     print(f"runs stored in {cfg.results.db} (tables runs, timeseries)")
     return {"runs": len(specs)}
 
