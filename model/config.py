@@ -119,14 +119,6 @@ def validate(cfg: DictConfig, *, memory: bool = True) -> None:
         if not rule.check(value):
             raise ConfigError.bad_value(key, value, rule.describe)
     world = cfg.world
-    households = world.width * world.height
-    if cfg.structure.institutions and world.community_households > households:
-        raise ConfigError.bad_value(
-            "world.community_households",
-            world.community_households,
-            f"at most the map's {households} households (world.width x world.height); "
-            "use a smaller community or a bigger map",
-        )
     if world.grid_unit_households > world.community_households:
         raise ConfigError.bad_value(
             "world.grid_unit_households",

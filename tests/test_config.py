@@ -40,7 +40,6 @@ BAD_OVERRIDES = [
     ("residents.synergyy=4", "residents.synergyy", "residents.synergy"),
     ("+residents.nois=1", "residents.nois", "residents.noise"),
     ("colour=red", "colour", "top-level keys"),
-    ("world.community_households=500", "world.community_households", "at most the map's 400"),
     ("world.grid_unit_households=900", "world.grid_unit_households", "at most world.community_"),
     ("metrics.burn_in=365", "metrics.burn_in", "below steps = 365"),
     ("government.budget=-1", "government.budget", "a number in [0, 1e9]"),

@@ -118,6 +118,19 @@ def test_communities_are_sized_in_households_not_by_the_map(side):
     assert 0.6 * 290 <= units.mean() <= 1.4 * 290
 
 
+def test_a_map_smaller_than_a_community_is_one_community():
+    """30 x 30 at the default sizes (2,400 and 290 households): one community of 900
+    households in 3 grid units; the default config composes and runs."""
+    from model import load_config
+
+    config = load_config("world.width=30", "world.height=30", "steps=2", "metrics.burn_in=0")
+    part = partition(config.world)
+    assert part.n_communities == 1 and part.n_grid_units == 3
+    model = build("world.width=30", "world.height=30", *days(2))
+    model.run_for(2)
+    assert len(model.workstations) == 1
+
+
 def test_communities_are_contiguous_blocks():
     grid = partition(_world(30, 30, 100, 100)).community.reshape(30, 30)
     assert (grid[:10, :10] == 0).all() and (grid[20:, 20:] == 8).all()
