@@ -418,7 +418,8 @@ def startup(repeats: int = 5) -> None:
         "import mesa, numba": [sys.executable, "-c", "import mesa, numba"],
         "cogov, 10x10, 1 day": [
             *(sys.executable, "-m", "experiments.cli", "structure=sanshe"),
-            *("world.width=10", "world.height=10", "steps=1"),
+            *("world.width=10", "world.height=10", "world.community_households=100"),
+            *("world.grid_unit_households=50", "steps=1", "metrics.burn_in=0"),
         ],
     }
     best = dict.fromkeys(commands, float("inf"))
