@@ -1,7 +1,8 @@
-"""Benchmarks: speed is measured here, never asserted in tests. Each line prints its figure
-next to its target or to the reference it is measured against in the same run. Model times
-are CPU seconds of this process (best of --repeats), which other work on the machine disturbs
-least; start-up is wall time of fresh processes.
+"""Benchmarks: speed is measured here, never asserted in tests.
+
+Each line prints its figure next to its target or to the reference it is measured against in
+the same run. Model times are CPU seconds of this process (best of --repeats), which other
+work on the machine disturbs least; start-up is wall time of fresh processes.
 
     uv run cogov-bench                      # core, scaling, model, scale and startup (minutes)
     uv run cogov-bench --only model         # the full model, 100 x 100 x 365 days
@@ -469,7 +470,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--structure", default="co_governance", help="scaling and model: structure")
     parser.add_argument(
-        "--sides", type=int, nargs="+", default=[50, 100, 200, 400], help="scaling: grid sides"
+        "--sides",
+        type=int,
+        nargs="+",
+        default=[50, 100, 200, 400],
+        help="scaling: grid sides (49 or more: the default community is 2,400 households)",
     )
     parser.add_argument("--days", type=int, default=100, help="scaling: days run")
     parser.add_argument("--scale-side", type=int, default=1000, help="scale: grid side")
