@@ -173,9 +173,9 @@ class IssueFlow:
         return ids[self.issues.discovered[ids] == NOT_YET]
 
     def mark_discovered(self, ids: np.ndarray, channel: str) -> np.ndarray:
-        """Record the first discovery of ``ids`` by ``channel`` (later reports change nothing);
-        return the issues newly discovered."""
-        ids = np.unique(ids[self.issues.discovered[ids] == NOT_YET])
+        """Record the first discovery of ``ids`` (ascending, without repeats) by ``channel``
+        (later reports change nothing); return the issues newly discovered."""
+        ids = ids[self.issues.discovered[ids] == NOT_YET]
         if len(ids):
             self.issues.discovered[ids] = self.model.steps
             self.issues.channel[ids] = CHANNELS.index(channel)
@@ -308,17 +308,20 @@ class IssueFlow:
         (``sequential``) the first on ``ready`` and each next one a hand-off after its
         predecessor is done. Draws the tasks' work, then the pressure draw of each task
         released today into the queue of an office under pressure (:meth:`_enqueue`)."""
+        rng = self.model.rng
         routes.route.append(ROUTES.index(route))
         routes.ready.append(ready)
         routes.sequential.append(sequential)
         routes.extra.append(extra)
-        routes.handlers.extend(h.handler_id for h in handlers)
-        routes.normals.extend(self.model.rng.standard_normal(len(handlers)).tolist())
-        today = ready <= self.model.steps
-        for position, handler in enumerate(handlers):
-            released = today and (position == 0 or not sequential)
-            pressed = released and handler.under_pressure
-            routes.pressure.append(self.model.rng.random() if pressed else NO_DRAW)
+        routes.handlers.extend([h.handler_id for h in handlers])
+        routes.normals.extend(rng.standard_normal(len(handlers)).tolist())
+        if ready > self.model.steps:  # released later: no pressure draw today
+            routes.pressure.extend([NO_DRAW] * len(handlers))
+            return
+        released = handlers[:1] if sequential else handlers
+        for handler in released:
+            routes.pressure.append(rng.random() if handler.under_pressure else NO_DRAW)
+        routes.pressure.extend([NO_DRAW] * (len(handlers) - len(released)))
 
     def _dispatch(self, ids: np.ndarray, routes: Routes) -> None:
         """Create the tasks of issues ``ids`` as ``routes`` chose them, in the issues' order,
@@ -336,8 +339,10 @@ class IssueFlow:
         issues.route[ids] = route
         issues.tasks_left[ids] = counts
         issues.first_task[ids] = first
-        for name, count in zip(ROUTES, np.bincount(route, minlength=len(ROUTES)), strict=True):
-            self.routes[name] += int(count)
+        for name, count in zip(
+            ROUTES, np.bincount(route, minlength=len(ROUTES)).tolist(), strict=True
+        ):
+            self.routes[name] += count
         position = task_ids - np.repeat(first, counts)  # 0 for an issue's first task
         sequential = np.repeat(routes.sequential, counts)
         chained = sequential & (position < np.repeat(counts, counts) - 1)
@@ -371,8 +376,10 @@ class IssueFlow:
             gamed = pressed & (pressure < duty.gaming)
             effort = pressed & ~gamed
             work = tasks.work[ids]
+            used = model.time_used["accountability_effort"]
             for extra in (work[effort] * duty.effort_cost).tolist():  # in the tasks' order
-                model.time_used["accountability_effort"] += extra
+                used += extra
+            model.time_used["accountability_effort"] = used
             work[gamed] *= 1 - duty.gaming_saving
             hold[gamed] = quality * (1 - duty.gaming_saving)
             work[effort] *= 1 + duty.effort_cost

@@ -188,18 +188,31 @@ def wellbeing(
     everyone has after that) and :meth:`Resident.update_satisfaction`, for all households.
     ``neighbours`` and ``degree`` are the lattice's tables; ``day`` is today; ``parameters``
     is the record of :data:`WELLBEING_PARAMETERS`."""
-    p = parameters[0]
+    p = parameters[0]  # read into locals once: in the loops numba would reload every field
+    social_influence = p.social_influence
+    baseline = p.baseline
+    service_gain = p.service_gain
+    public_goods_gain = p.public_goods_gain
+    need_penalty = p.need_penalty
+    delay_penalty = p.delay_penalty
+    max_wait = p.max_wait
+    satisfaction_rate = p.satisfaction_rate
+    trust_gain = p.trust_gain
+    trust_patience = p.trust_patience
+    trust_loss = p.trust_loss
+    contact_gain = p.contact_gain
+    service_memory = p.service_memory
     n = len(p_trust)
     for i in range(n):
         held = outcome[i] == FIX_HELD
         bad = outcome[i] == FIX_FAILED or outcome[i] == ABANDONED
         if held:
-            p_trust[i] += p.trust_gain * np.exp(-delay[i] / p.trust_patience) * (1 - p_trust[i])
+            p_trust[i] += trust_gain * np.exp(-delay[i] / trust_patience) * (1 - p_trust[i])
         elif bad:
-            p_trust[i] -= p.trust_loss * p_trust[i]
+            p_trust[i] -= trust_loss * p_trust[i]
         if contacted[i]:
-            p_trust[i] += p.contact_gain * (1 - p_trust[i])
-        p_record[i] = p.service_memory * p_record[i] + (1.0 if held else -1.0 if bad else 0.0)
+            p_trust[i] += contact_gain * (1 - p_trust[i])
+        p_record[i] = service_memory * p_record[i] + (1.0 if held else -1.0 if bad else 0.0)
     before = p_trust.copy()
     for i in range(n):
         start, stop = indptr[i], indptr[i + 1]
@@ -207,7 +220,7 @@ def wellbeing(
             total = 0.0
             for k in range(start, stop):
                 total += before[indices[k]]
-            p_trust[i] = (1 - p.social_influence) * before[i] + p.social_influence * total / (
+            p_trust[i] = (1 - social_influence) * before[i] + social_influence * total / (
                 stop - start
             )
         co_producers = 1.0 if participating[i] else 0.0
@@ -215,16 +228,16 @@ def wellbeing(
             co_producers += participating[neighbours[i, j]]
         record = p_record[i]
         target = (
-            p.baseline
-            + p.service_gain * record / (1 + abs(record))
-            + p.public_goods_gain * co_producers / (degree[i] + 1)
+            baseline
+            + service_gain * record / (1 + abs(record))
+            + public_goods_gain * co_producers / (degree[i] + 1)
         )
         issue = open_issue[i]
         if issue >= 0:
-            target -= p.need_penalty * issue_severity[issue] / MAX_SEVERITY
-            target -= p.delay_penalty * min(1.0, (day - issue_created[issue]) / p.max_wait)
+            target -= need_penalty * issue_severity[issue] / MAX_SEVERITY
+            target -= delay_penalty * min(1.0, (day - issue_created[issue]) / max_wait)
         target = min(1.0, max(0.0, target))
-        p_satisfaction[i] += p.satisfaction_rate * (target - p_satisfaction[i])
+        p_satisfaction[i] += satisfaction_rate * (target - p_satisfaction[i])
 
 
 @njit(cache=True)
