@@ -3,11 +3,10 @@ and community workstations (社区工作站) with their grid workers (网格员)
 
 from __future__ import annotations
 
-import math
-
 from mesa import Agent
 
 from agents.handler import Handler
+from model.discovery import building_leader_stipends, digital_coverage
 
 PURCHASE_HORIZON = 30
 """Days for which unspent purchase-of-services money stays available (a monthly account);
@@ -84,10 +83,9 @@ class StreetOffice(Agent):
         households = model.population.size
         self.per_10k = households * cfg.world.household_size / 10_000  # residents / 10,000
         self.budget = gov.budget * self.per_10k  # staff-days per day
-        leaders = households / discovery.households_per_leader if discovery.building_leaders else 0
         overheads = {
             "data_sharing": gov.data_sharing * gov.data_sharing_cost * self.per_10k,
-            "building_leaders": leaders * discovery.leader_stipend,
+            "building_leaders": building_leader_stipends(households, discovery),
         }
         net = self.budget - sum(overheads.values())  # validate() keeps it >= 0
         staff = net * shares.staff
@@ -106,7 +104,7 @@ class StreetOffice(Agent):
         self.spent_total = dict.fromkeys(self.LINES, 0.0)
         self.purchase_left = 0.0
         digital_per_10k = self.allocation["digital_platform"] / self.per_10k
-        self.digital_coverage = 1 - math.exp(-digital_per_10k / discovery.digital_scale)
+        self.digital_coverage = digital_coverage(digital_per_10k, discovery)
         self.points_rate = 0.0
 
     def step(self) -> None:

@@ -136,11 +136,10 @@ class Resident(CellAgent):
 
     def report_issue(self) -> None:
         """Report one's own unreported issue with probability
-        ``channel ease * (floor + (1 - floor) * trust)``."""
+        ``channel ease * (floor + (1 - floor) * trust)`` (:mod:`model.discovery`)."""
         if not self.has_unreported_issue():
             return
-        floor = self.model.config.discovery.report_floor
-        if self.random.random() < self.model.channel_ease * (floor + (1 - floor) * self.trust):
+        if self.random.random() < self.model.discovery.self_report_chance(self.trust):
             self.model.flow.mark_discovered(np.array([self.open_issue]), "self_report")
 
     def report_for_neighbours(self) -> None:

@@ -23,6 +23,7 @@ from agents import (
 )
 from model import kernels
 from model.config import as_override, load_config, validate
+from model.discovery import Discovery
 from model.engines import ENGINES
 from model.flow import IssueFlow
 from model.issues import QUEUED
@@ -123,6 +124,7 @@ class CoGovModel(mesa.Model):
         self.engine = ENGINES[Engine(config.engine).value](self)
         self.shock = Shock(config.shock)
         self.flow = IssueFlow(self)
+        self.discovery = Discovery(self)
         self.institutions = bool(config.structure.institutions)
         self.super_grid_active = False
         self.assessment: Assessment | None = None
@@ -226,7 +228,7 @@ class CoGovModel(mesa.Model):
         self.engine.co_production_round()
         self.engine.raise_issues()
         self.engine.report_issues()
-        self.flow.patrol_and_sense()
+        self.discovery.patrol_and_sense()
         self.flow.route_discovered()
         self.flow.release_due()
         for handler in [*self.departments, *self.workstations, *self.social_orgs]:
@@ -279,35 +281,6 @@ class CoGovModel(mesa.Model):
         )
 
     # -- services the institutions offer one another --------------------------------------
-
-    @property
-    def channel_ease(self) -> float:
-        """Daily reporting probability at full trust: base ease plus digital channels."""
-        discovery = self.config.discovery
-        coverage = self.street_office.digital_coverage if self.institutions else 0.0
-        return min(1.0, discovery.channel_ease + discovery.digital_ease * coverage)
-
-    def patrol_visits_per_unit(self) -> np.ndarray:
-        """Household inspections per grid unit today: grid workers, plus in the super grid
-        party members and co-producing volunteers."""
-        discovery, shock = self.config.discovery, self.config.shock
-        patrolling = self.street_office.grid_workers_per_unit() - self.flow.grid_casework
-        visits = np.maximum(0.0, patrolling) * discovery.patrol_households
-        if self.super_grid_active:
-            unit_share = (
-                self.unit_households / self.community_households[self.partition.unit_community]
-            )
-            branch_capacity = np.array([b.capacity for b in self.party_branches])
-            visits += (
-                branch_capacity[self.partition.unit_community] * unit_share * shock.party_households
-            )
-            volunteers = np.bincount(
-                self.partition.grid_unit,
-                weights=self.population.participating,
-                minlength=self.partition.n_grid_units,
-            )
-            visits += volunteers * shock.volunteer_households
-        return visits
 
     def social_orgs_in(self, community: int) -> list[SocialOrganisation]:
         return self.social_orgs_by_community[community]
