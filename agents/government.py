@@ -3,10 +3,15 @@ and community workstations (社区工作站) with their grid workers (网格员)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mesa import Agent
 
 from agents.handler import Handler
 from model.discovery import building_leader_stipends, digital_coverage
+
+if TYPE_CHECKING:
+    from model.model import CoGovModel
 
 PURCHASE_HORIZON = 30
 """Days for which unspent purchase-of-services money stays available (a monthly account);
@@ -18,7 +23,7 @@ class Department(Handler):
 
     kind = "department"
 
-    def __init__(self, model, category: int):
+    def __init__(self, model: CoGovModel, category: int):
         super().__init__(model)
         self.category = category
 
@@ -30,7 +35,7 @@ class CommunityWorkstation(Handler):
 
     kind = "workstation"
 
-    def __init__(self, model, community: int, households: int):
+    def __init__(self, model: CoGovModel, community: int, households: int):
         super().__init__(model, community=community)
         self.households = households
         self.fund = 0.0  # staff-days in the community fund (社区基金), not yet spent
@@ -50,7 +55,7 @@ class CommunityWorkstation(Handler):
         self.model.found_social_org(self.community, funds=grant)
 
 
-class StreetOffice(Agent):
+class StreetOffice(Agent["CoGovModel"]):
     """Holds the district budget and turns it, each day, into staff capacity, grid patrols,
     digital coverage, the levers' running costs, purchase of services and points rewards.
 
@@ -62,7 +67,7 @@ class StreetOffice(Agent):
     and purchase money older than a month lapses: it stays unspent.
     """
 
-    LINES = (
+    LINES: tuple[str, ...] = (
         "department_staff",
         "workstation_staff",
         "grid_workers",
@@ -75,7 +80,7 @@ class StreetOffice(Agent):
     )
     """Spending lines; ``unspent`` is the budget minus their sum."""
 
-    def __init__(self, model):
+    def __init__(self, model: CoGovModel):
         super().__init__(model)
         cfg = model.config
         gov, discovery = cfg.government, cfg.discovery

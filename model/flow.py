@@ -11,6 +11,7 @@ purchased project under 三社联动, or to the community workstation.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,7 @@ from model.population import ABANDONED, FIX_FAILED, FIX_HELD
 
 if TYPE_CHECKING:
     from agents.handler import Handler
+    from agents.social_org import SocialOrganisation
     from model.model import CoGovModel
 
 SELF_REPORT = CHANNELS.index("self_report")
@@ -70,7 +72,7 @@ class IssueFlow:
         self.gamed_tasks = 0  # tasks closed early under pressure (gaming)
         self.capacity_offered: dict[str, float] = defaultdict(float)  # staff-days, by handler kind
         self.work_done: dict[str, float] = defaultdict(float)
-        self._contracted_today: set[int] = set()
+        self._contracted_today: set[SocialOrganisation] = set()  # given a project today
         self._done_today: list[int] = []  # tasks done today, in the order done
         departments = range(model.config.government.departments)
         self.other_departments = [np.array([d for d in departments if d != k]) for k in departments]
@@ -256,8 +258,8 @@ class IssueFlow:
             else None
         )
         if org is not None:
-            if org.unique_id not in self._contracted_today:
-                self._contracted_today.add(org.unique_id)
+            if org not in self._contracted_today:
+                self._contracted_today.add(org)
                 org.projects += 1
                 self.projects += 1
             routes.contracted[org] += 1
@@ -271,7 +273,7 @@ class IssueFlow:
         self,
         routes: Routes,
         route: str,
-        handlers: list[Handler],
+        handlers: Sequence[Handler],
         ready: int,
         sequential: bool,
         extra: float = 0.0,
@@ -534,4 +536,4 @@ class Routes:
     handlers: list[int] = field(default_factory=list)
     normals: list[float] = field(default_factory=list)
     pressure: list[float] = field(default_factory=list)
-    contracted: dict[Handler, int] = field(default_factory=lambda: defaultdict(int))
+    contracted: dict[SocialOrganisation, int] = field(default_factory=lambda: defaultdict(int))
