@@ -204,20 +204,20 @@ def run_calibration(cfg: DictConfig, extra_overrides: Sequence[str] = ()) -> pd.
     settings = settings_hash(cfg, base, targets)
     db = history_path(cfg, settings)
     db.parent.mkdir(parents=True, exist_ok=True)
-    abc = _abc(cfg, base, targets, found)
-    if db.exists():
-        history = abc.load(f"sqlite:///{db}", 1)
-        print(f"{experiment.name}: continuing {db} after generation {history.max_t + 1}")
-    else:
-        history = abc.new(f"sqlite:///{db}", {t.id: t.value for t in targets})
-        print(
-            f"{experiment.name}: {len(found)} parameters, {len(targets)} targets, "
-            f"{experiment.particles} particles, {experiment.generations} generations -> {db}",
-            flush=True,
-        )
-    left = experiment.generations - (history.max_t + 1)
-    if left > 0:
-        with Progress(experiment.generations):
+    with Progress(experiment.generations):  # pyabc's own log lines become progress lines
+        abc = _abc(cfg, base, targets, found)
+        if db.exists():
+            history = abc.load(f"sqlite:///{db}", 1)
+            print(f"{experiment.name}: continuing {db} after generation {history.max_t + 1}")
+        else:
+            history = abc.new(f"sqlite:///{db}", {t.id: t.value for t in targets})
+            print(
+                f"{experiment.name}: {len(found)} parameters, {len(targets)} targets, "
+                f"{experiment.particles} particles, {experiment.generations} generations -> {db}",
+                flush=True,
+            )
+        left = experiment.generations - (history.max_t + 1)
+        if left > 0:
             abc.run(minimum_epsilon=experiment.min_epsilon, max_nr_populations=left)
     particles = _particles(history, found)
     store_calibration(cfg, particles, found, settings)
@@ -340,6 +340,7 @@ def store_calibration(
     write_table(cfg.results.db, "calibration_summary", summary, replace_where={"calibration": name})
     print(format_summary(summary))
     path = write_calibrated(cfg, summary, found)
+    write_posterior(cfg, particles, found)
     print(f"posterior medians: {path} (use calibrated={name})")
 
 
@@ -353,14 +354,42 @@ def format_summary(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def calibrated_path(experiment: DictConfig) -> Path:
+    """The calibrated config group file: ``experiment.output`` or
+    ``configs/calibrated/<calibration>.yaml``."""
+    if experiment.output:
+        return Path(experiment.output).expanduser()
+    return CONFIG_DIR / "calibrated" / f"{experiment.calibration}.yaml"
+
+
+def posterior_path(experiment: DictConfig) -> Path:
+    """The last generation's particles and weights, next to the calibrated file
+    (``<calibration>.posterior.csv``), so that a fresh checkout can draw from the posterior
+    without the results database."""
+    return calibrated_path(experiment).with_suffix(".posterior.csv")
+
+
+def write_posterior(cfg: DictConfig, particles: pd.DataFrame, found: list[Prior]) -> Path:
+    """Write the last generation (columns particle, weight and one per parameter) as CSV."""
+    from experiments.files import atomic_path
+
+    last = particles[particles["generation"] == particles["generation"].max()]
+    path = posterior_path(cfg.experiment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as temp:
+        last[["particle", "weight", *(p.key for p in found)]].to_csv(
+            temp, index=False, float_format="%.6g"
+        )
+    return path
+
+
 def write_calibrated(cfg: DictConfig, summary: pd.DataFrame, found: list[Prior]) -> Path:
     """``configs/calibrated/<name>.yaml`` (or ``experiment.output``): the posterior medians
     as a config group option."""
     from experiments.files import atomic_path
 
     experiment = cfg.experiment
-    path = Path(experiment.output).expanduser() if experiment.output else None
-    path = path or CONFIG_DIR / "calibrated" / f"{experiment.calibration}.yaml"
+    path = calibrated_path(experiment)
     values: dict[str, Any] = {}
     for row in summary.to_dict("records"):
         node = values
@@ -387,8 +416,29 @@ def write_calibrated(cfg: DictConfig, summary: pd.DataFrame, found: list[Prior])
 
 def posterior_draws(cfg: DictConfig, n: int, seed: int = 0) -> list[dict[str, float]]:
     """``n`` parameter sets drawn (by weight, with replacement) from the last generation of
-    the stored calibration ``experiment.calibration``."""
-    from experiments.store import connect
+    the calibration ``experiment.calibration``: as stored in the results database, or else as
+    committed next to its calibrated file (:func:`posterior_path`)."""
+    wide = _stored_posterior(cfg)
+    if wide.empty and posterior_path(cfg.experiment).exists():
+        wide = pd.read_csv(posterior_path(cfg.experiment))
+    if wide.empty:
+        raise ConfigError(
+            "experiment.calibration",
+            f"no calibration {cfg.experiment.calibration!r} is stored in {cfg.results.db} or "
+            f"{posterior_path(cfg.experiment)}; run `uv run cogov experiment=calibrate` first",
+        )
+    wide = wide.sort_values("particle")
+    weights = wide["weight"].to_numpy(dtype=float)
+    rows = np.random.default_rng(seed).choice(len(wide), size=n, p=weights / weights.sum())
+    keys = sorted(c for c in wide.columns if c not in ("particle", "weight"))
+    return [rounded({k: float(wide.iloc[i][k]) for k in keys}) for i in rows]
+
+
+def _stored_posterior(cfg: DictConfig) -> pd.DataFrame:
+    """The last generation in table ``calibration``, one row per particle (empty if none)."""
+    import duckdb
+
+    from experiments.store import StoreError, connect
 
     name = cfg.experiment.calibration
     try:
@@ -399,20 +449,12 @@ def posterior_draws(cfg: DictConfig, n: int, seed: int = 0) -> list[dict[str, fl
                 "(SELECT max(generation) FROM calibration WHERE calibration = ?)",
                 [name, name],
             ).df()
-    except Exception:
-        frame = pd.DataFrame()
+    except (StoreError, duckdb.Error):  # no database yet, or no calibration table in it
+        return pd.DataFrame()
     if frame.empty:
-        raise ConfigError(
-            "experiment.calibration",
-            f"no calibration {name!r} is stored in {cfg.results.db}; run "
-            f"`uv run cogov experiment=calibrate` first",
-        )
+        return frame
     wide = frame.pivot(index=["particle", "weight"], columns="parameter", values="value")
-    wide = wide.reset_index().sort_values("particle")
-    weights = wide["weight"].to_numpy(dtype=float)
-    rows = np.random.default_rng(seed).choice(len(wide), size=n, p=weights / weights.sum())
-    keys = sorted(c for c in wide.columns if c not in ("particle", "weight"))
-    return [rounded({k: float(wide.iloc[i][k]) for k in keys}) for i in rows]
+    return wide.reset_index()
 
 
 def rounded(parameters: dict[str, float]) -> dict[str, float | int]:

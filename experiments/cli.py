@@ -15,6 +15,7 @@ import gc
 import logging
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -70,21 +71,38 @@ def run_experiment_job(cfg: DictConfig) -> dict:
 
     experiment = cfg.experiment
     overrides = command_line_overrides()
+    start = time.perf_counter()
     specs = runs_of(cfg, overrides)
+    seconds = time.perf_counter() - start
     frame = results_frame(specs, cfg.results.db) if specs else None
     if frame is not None and (len(experiment.structures) > 1 or not specs[0].point):
         table = confidence_table(frame, "structure", list(experiment.outputs))
         print(format_table(table, "structure", list(experiment.outputs), cfg.lang))
     if Method(experiment.method) is Method.posterior:
         _print_validation(cfg, frame)
+    if Method(experiment.method) in (Method.sobol, Method.morris):
+        _print_indices(cfg, specs, seconds)
     captions = {}
     for name, (owner, _) in FIGURES.items():
         if owner == experiment.name:
             files, captions[name] = draw(cfg, specs, name)
             print(f"figure: {', '.join(str(f) for f in files)}")
-    write_captions(Path(cfg.results.figures_dir), captions)
+    write_captions(Path(cfg.results.figures_dir), captions, cfg.lang)
     print(f"runs stored in {cfg.results.db} (tables runs, timeseries)")
     return {"runs": len(specs)}
+
+
+def _print_indices(cfg: DictConfig, specs: list, seconds: float) -> None:
+    """Sensitivity indices with their intervals, the sample size and this command's run time."""
+    from experiments.sensitivity import format_indices, indices
+
+    experiment = cfg.experiment
+    print(
+        f"{experiment.method.name}: {experiment.samples} base samples, "
+        f"{len(experiment.levers)} levers, {len(specs)} runs ({experiment.seeds} seeds each "
+        f"point); runs took {seconds:.0f} s in this command"
+    )
+    print(format_indices(indices(cfg, specs)))
 
 
 def _print_validation(cfg: DictConfig, frame) -> None:

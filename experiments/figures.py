@@ -6,8 +6,9 @@
 
 One function per figure; each takes the experiment's config and its planned runs and returns
 the figure and its caption. Figures are written as PNG (300 dpi) and PDF, atomically, with a
-caption file ``captions.md`` beside them. Same database, same figures: runs are deterministic
-from their seeds and the files carry no timestamps.
+caption file ``captions.md`` beside them; with ``lang=zh`` as ``NAME.zh.png``, ``NAME.zh.pdf``
+and ``captions.zh.md``, so that the languages never overwrite each other. Same database, same
+figures: runs are deterministic from their seeds and the files carry no timestamps.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from omegaconf import DictConfig
 
 from experiments.files import atomic_path
-from experiments.labels import label, require_font, use_language
+from experiments.labels import arrow, label, require_font, use_language
 from experiments.store import StoreError, results_frame, timeseries_frame
 from experiments.sweep import RunSpec
-from experiments.tables import confidence_table, t_half_width
+from experiments.tables import confidence_table, difference_table, t_half_width
 from model.config import load_config
 from model.errors import ConfigError
 
@@ -60,39 +63,138 @@ STYLE: dict[RcKeyType, Any] = {
 Drawing = Callable[[DictConfig, list[RunSpec], str], tuple[Figure, str]]
 
 
-def structure_comparison(cfg: DictConfig, specs: list[RunSpec], lang: str):
-    """Headline outcomes per structure: mean and 95% CI over seeds."""
-    outputs = list(cfg.experiment.outputs)
-    table = confidence_table(results_frame(specs, cfg.results.db), "structure", outputs)
-    columns = 3
-    rows = -(-len(outputs) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(7.2, 2.1 * rows), squeeze=False)
-    names = list(table["structure"])
-    x = np.arange(len(names))
-    for ax, output in zip(axes.flat, outputs, strict=False):
+REFERENCE = "bureaucratic"
+"""The structure the headline figure measures the others against (the first one listed when
+an experiment leaves it out)."""
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _caption(lang: str, en: str, zh: str) -> str:
+    """The caption in ``lang``."""
+    return zh if lang == "zh" else en
+
+
+def all_zero(values: np.ndarray) -> bool:
+    """Whether every finite value is zero (or none is finite): a panel with nothing to show."""
+    finite = values[np.isfinite(values)]
+    return not len(finite) or bool((finite == 0).all())
+
+
+def _title(output: str, letter: str, lang: str, note: str) -> str:
+    """``(a) label`` and, on a second line, which way the metric is better and ``note``."""
+    direction = {"↑": "higher_is_better", "↓": "lower_is_better"}.get(arrow(output))
+    better = f"{arrow(output)} {label(direction, lang)}; " if direction else ""
+    return f"({letter}) {label(output, lang)}\n{better}{note}"
+
+
+MIN_REACH = 0.05
+"""Least half-range of a difference axis, as a share of the largest mean shown: a gap of
+0.01 between shares near 0.5 is not drawn across the whole panel."""
+
+
+def _difference_panel(ax, part: pd.DataFrame, others: list[str]) -> None:
+    """One metric: each structure's difference from the reference with its 95% interval, on
+    an axis centred on zero that spans at least MIN_REACH of the largest mean."""
+    y = np.arange(len(others))[::-1]
+    part = part.set_index("structure").loc[others]
+    for k, name in enumerate(others):
         ax.errorbar(
-            x,
-            table[output],
-            yerr=table[f"{output}_ci"],
-            fmt="none",
-            ecolor="0.3",
+            part["difference"].iloc[k],
+            y[k],
+            xerr=part["half_width"].fillna(0).iloc[k],
+            fmt="o",
+            ms=4,
+            lw=1,
             capsize=2,
-            lw=0.8,
+            color=STRUCTURE_COLOURS.get(name, "k"),
         )
-        ax.scatter(
-            x, table[output], c=[STRUCTURE_COLOURS.get(n, "k") for n in names], s=18, zorder=3
-        )
-        ax.set_title(label(output, lang))
-        ax.set_xticks(x, [label(n, lang) for n in names], rotation=35, ha="right")
+    ax.axvline(0, color="0.5", lw=0.8, ls="--", zorder=0)
+    means = pd.concat([part["reference_mean"], part["reference_mean"] + part["difference"]])
+    reach = np.nanmax(
+        [*(part["difference"].abs() + part["half_width"].fillna(0)), MIN_REACH * means.abs().max()]
+    )
+    reach = reach if np.isfinite(reach) and reach > 0 else 1.0
+    ax.set_xlim(-1.15 * reach, 1.15 * reach)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
+    ax.tick_params(axis="x", labelsize=6)
+    ax.set_ylim(-0.6, len(others) - 0.4)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+
+
+def _means_as_differences(frame: pd.DataFrame, outputs: list[str], name: str) -> pd.DataFrame:
+    """One structure's means and 95% half-widths, laid out as a difference table."""
+    means = confidence_table(frame, "structure", outputs).iloc[0]
+    return pd.DataFrame(
+        {
+            "structure": name,
+            "output": outputs,
+            "difference": [means[o] for o in outputs],
+            "half_width": [means[f"{o}_ci"] for o in outputs],
+            "reference_mean": [means[o] for o in outputs],
+        }
+    )
+
+
+def structure_comparison(cfg: DictConfig, specs: list[RunSpec], lang: str):
+    """Headline outcomes: each structure's difference from the reference structure
+    (bureaucratic), per metric, with 95% Welch intervals; metrics that are zero in every
+    run are left out."""
+    frame = results_frame(specs, cfg.results.db)
+    names = list(dict.fromkeys(frame["structure"]))
+    reference = REFERENCE if REFERENCE in names else names[0]
+    others = [n for n in names if n != reference] or [reference]
+    outputs = [o for o in cfg.experiment.outputs if not all_zero(frame[o].to_numpy(float))]
+    skipped = [o for o in cfg.experiment.outputs if o not in outputs]
+    table = difference_table(frame, "structure", outputs, reference)
+    axis = label("difference_from", lang).format(reference=label(reference, lang))
+    if others == [reference]:  # one structure: its means, on an axis centred on zero
+        table, axis = _means_as_differences(frame, outputs, reference), label("mean", lang)
+    columns = min(3, max(1, len(outputs)))
+    rows = max(1, -(-len(outputs) // columns))
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(7.2, 0.3 + (0.35 + 0.17 * len(others)) * rows), squeeze=False
+    )
+    for ax, output, letter in zip(axes.flat, outputs, LETTERS, strict=False):
+        part = table[table["output"] == output]
+        _difference_panel(ax, part, others)
+        note = f"{label(reference, lang)} {part['reference_mean'].iloc[0]:.3g}"
+        ax.set_title(_title(output, letter, lang, note), loc="left", fontsize=7)
     for ax in axes.flat[len(outputs) :]:
         ax.set_visible(False)
-    fig.tight_layout()
-    seeds = cfg.experiment.seeds
-    caption = (
-        f"Governance structures compared at the same total budget: mean of {seeds} "
-        f"seeds per structure with 95% confidence intervals (Student t), after "
-        f"{specs[0].config.steps} days on a {specs[0].config.world.width} x "
-        f"{specs[0].config.world.height} grid."
+    handles = [
+        Line2D([], [], marker="o", ls="", color=STRUCTURE_COLOURS.get(n, "k")) for n in others
+    ]
+    fig.legend(
+        handles,
+        [label(n, lang) for n in others],
+        loc="upper center",
+        ncol=len(others),
+        fontsize=7,
+        handletextpad=0.2,
+    )
+    fig.supxlabel(axis)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
+    config = specs[0].config
+    seeds, steps = cfg.experiment.seeds, config.steps
+    width, height = config.world.width, config.world.height
+    en_skipped = ", ".join(label(o, "en") for o in skipped)
+    zh_skipped = "、".join(label(o, "zh") for o in skipped)
+    caption = _caption(
+        lang,
+        "Governance structures compared at the same total budget: for each metric, the "
+        f"difference of each structure's mean from that of {label(reference, 'en')} (dashed "
+        "line at zero; its mean under each panel's title), with the 95% confidence interval "
+        f"of the difference (Welch t), over {seeds} seeds per structure, after {steps} days "
+        f"on a {width} x {height} grid. ↑ higher is better, ↓ lower is better. Each axis "
+        f"spans at least ±{MIN_REACH:.0%} of the largest mean in its panel."
+        + (f" Not drawn, zero in every run: {en_skipped}." if skipped else ""),
+        f"相同总预算下各治理结构的比较: 每个指标中各结构均值与{label(reference, 'zh')}均值之差"
+        "(虚线为零, 其均值标在各图标题下方)及该差值的95%置信区间(Welch t), 每个结构"
+        f"{seeds}个随机种子, 运行{steps}天, 网格{width} x {height}户。↑ 越高越好, ↓ 越低越好。"
+        f"各图横轴至少覆盖该图最大均值的±{MIN_REACH:.0%}。"
+        + (f"未绘制(所有运行均为零): {zh_skipped}。" if skipped else ""),
     )
     return fig, caption
 
@@ -119,14 +221,20 @@ def cost_effectiveness(cfg: DictConfig, specs: list[RunSpec], lang: str):
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     config = specs[0].config
-    caption = (
+    english = (
         "Cost-effectiveness: each point is one run; spending after the burn-in (staff-days) "
         "against (a) problems solved and (b) problems left unsolved over the same days. "
         f"{cfg.experiment.seeds} seeds per structure, {config.steps} days with a burn-in of "
         f"{config.metrics.burn_in} days, {config.world.width} x {config.world.height} "
         "households; every structure has the same budget."
     )
-    return fig, caption
+    chinese = (
+        "成本效益: 每个点为一次运行; 预热期后的支出(人日)对比同期(a)已解决问题数与"
+        f"(b)未解决问题数。每个结构{cfg.experiment.seeds}个随机种子, 运行{config.steps}天, "
+        f"预热期{config.metrics.burn_in}天, {config.world.width} x {config.world.height}户; "
+        "各结构预算相同。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def size_invariance(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -164,7 +272,7 @@ def size_invariance(cfg: DictConfig, specs: list[RunSpec], lang: str):
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
     config = specs[0].config
-    caption = (
+    english = (
         "Results do not depend on the size of the map: per-household outcomes of each "
         f"structure on maps of {' and '.join(f'{s} x {s}' for s in sizes)} households, mean "
         f"of {cfg.experiment.seeds} seeds with 95% confidence intervals (Student t), "
@@ -172,7 +280,14 @@ def size_invariance(cfg: DictConfig, specs: list[RunSpec], lang: str):
         f"{config.world.community_households} and grid units of about "
         f"{config.world.grid_unit_households} households at every size."
     )
-    return fig, caption
+    chinese = (
+        "结果不依赖于地图规模: 各结构在"
+        f"{'和'.join(f'{s} x {s}' for s in sizes)}户地图上的户均结果, "
+        f"{cfg.experiment.seeds}个随机种子的均值及95%置信区间(t分布), 运行{config.steps}天, "
+        f"预热期{config.metrics.burn_in}天; 各规模下社区约{config.world.community_households}户, "
+        f"网格单元约{config.world.grid_unit_households}户。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def _calibration(cfg: DictConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -220,14 +335,20 @@ def calibration_posterior(cfg: DictConfig, specs: list[RunSpec], lang: str):
         ax.set_visible(False)
     fig.tight_layout()
     generations = int(particles["generation"].max()) + 1
-    caption = (
+    english = (
         f"Calibration ({cfg.experiment.calibration}, ABC-SMC with pyabc): weighted posterior "
         f"of each parameter after {generations} generations of {cfg.experiment.particles} "
         "particles (bars), against its uniform prior (dashed); the line is the posterior "
         f"median. Fitted under structure={cfg.experiment.structures[0]} to the calibrate "
         f"targets of {cfg.experiment.targets}."
     )
-    return fig, caption
+    chinese = (
+        f"校准({cfg.experiment.calibration}, pyabc的ABC-SMC): 经过{generations}代、每代"
+        f"{cfg.experiment.particles}个粒子后各参数的加权后验分布(柱), 与其均匀先验(虚线)对比; "
+        f"竖线为后验中位数。在structure={cfg.experiment.structures[0]}下拟合"
+        f"{cfg.experiment.targets}中的校准目标。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def _against_targets(table: pd.DataFrame, ax, lang: str) -> None:
@@ -276,13 +397,18 @@ def calibration_fit(cfg: DictConfig, specs: list[RunSpec], lang: str):
     fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(table) + 1.0))
     _against_targets(table, ax, lang)
     fig.tight_layout()
-    caption = (
+    english = (
         "Calibration fit: the model's posterior predictive (blue: median and 95% interval "
         f"over {cfg.experiment.draws} posterior draws, one seed each, structure="
         f"{cfg.experiment.structures[0]}) against each calibrate target's observed value and "
         "interval (red)."
     )
-    return fig, caption
+    chinese = (
+        f"校准拟合: 模型的后验预测(蓝: {cfg.experiment.draws}次后验抽样、每次一个随机种子的"
+        f"中位数及95%区间, structure={cfg.experiment.structures[0]})与各校准目标的观测值及"
+        "区间(红)对比。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -296,7 +422,7 @@ def validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
     fig, ax = plt.subplots(figsize=(7.2, 0.32 * len(table) + 1.2))
     _against_targets(table, ax, lang)
     fig.tight_layout()
-    caption = (
+    english = (
         f"Out-of-sample validation: structure={cfg.experiment.structures[-1]} with the "
         f"calibrated parameters of {cfg.experiment.calibration} unchanged (blue: median and "
         f"95% interval over {cfg.experiment.draws} posterior draws, one seed each) against "
@@ -304,7 +430,13 @@ def validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
         f"{int(table['inside'].sum())} of {len(table)} observed values lie inside the "
         "predicted interval."
     )
-    return fig, caption
+    chinese = (
+        f"样本外验证: structure={cfg.experiment.structures[-1]}, 沿用"
+        f"{cfg.experiment.calibration}的校准参数不变(蓝: {cfg.experiment.draws}次后验抽样、"
+        "每次一个随机种子的中位数及95%区间), 与改革后的观测数据(红)对比, 校准未使用其中任何"
+        f"数据。{len(table)}个观测值中有{int(table['inside'].sum())}个落在预测区间内。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def robustness(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -340,7 +472,7 @@ def robustness(cfg: DictConfig, specs: list[RunSpec], lang: str):
     axes[1, 0].set_ylabel(label("best_share", lang))
     fig.tight_layout()
     experiment = cfg.experiment
-    caption = (
+    english = (
         f"Robustness over {experiment.samples} futures (a Latin hypercube over "
         f"{', '.join(experiment.levers)}"
         + (
@@ -353,7 +485,15 @@ def robustness(cfg: DictConfig, specs: list[RunSpec], lang: str):
         "the same future (box: quartiles, whiskers: 1.5 IQR). Bottom: the share of futures in "
         "which each structure is best."
     )
-    return fig, caption
+    chinese = (
+        f"{experiment.samples}种未来情景下的稳健性(对{', '.join(experiment.levers)}的拉丁"
+        "超立方抽样"
+        + (f", 校准参数取自{experiment.calibration}的后验" if experiment.calibration else "")
+        + f"; 每个结构和情景{experiment.seeds}个随机种子, 各结构种子相同)。上: 遗憾值, 即同一"
+        "情景中各结构与最优结构的差距(箱: 四分位数, 须: 1.5倍四分位距)。下: 各结构为最优的"
+        "情景占比。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def scenario_discovery(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -416,7 +556,7 @@ def scenario_discovery(cfg: DictConfig, specs: list[RunSpec], lang: str):
     scored = pd.concat(scores, ignore_index=True)
     scored.insert(0, "experiment", experiment.name)
     write_table(cfg.results.db, "feature_scores", scored, {"experiment": experiment.name})
-    caption = (
+    english = (
         f"Scenario discovery with PRIM (ema-workbench) on the {points['point'].nunique()} "
         f"futures of experiment={experiment.source}. Left: the peeling trajectory (coverage "
         "against density) and the box chosen, the densest with coverage of at least "
@@ -425,7 +565,15 @@ def scenario_discovery(cfg: DictConfig, specs: list[RunSpec], lang: str):
         + "; ".join(q.get("description", q["name"]) for q in questions)
         + "."
     )
-    return fig, caption
+    chinese = (
+        f"用PRIM(ema-workbench)对experiment={experiment.source}的"
+        f"{points['point'].nunique()}种未来情景做情景发现。左: 剥离轨迹(覆盖率对密度)及所选"
+        f"情景框, 即覆盖率不低于{experiment.min_coverage}时密度最高者; 右: 该框在各输入上的"
+        "范围, 按设计取值区间缩放(红: 受限)。问题: "
+        + "; ".join(q.get("description", q["name"]) for q in questions)
+        + "。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def shock_response(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -448,12 +596,16 @@ def shock_response(cfg: DictConfig, specs: list[RunSpec], lang: str):
         ax.set_title(label(metric, lang))
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    caption = (
+    english = (
         f"Response to the {label(shock.name, 'en')} shock from day {shock.start} for "
         f"{shock.duration} days (grey): mean over {cfg.experiment.seeds} seeds with 95% "
         "confidence bands."
     )
-    return fig, caption
+    chinese = (
+        f"{label(shock.name, 'zh')}冲击的响应, 冲击自第{shock.start}天起持续{shock.duration}天"
+        f"(灰): {cfg.experiment.seeds}个随机种子的均值及95%置信带。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def _heatmap(ax, table: pd.DataFrame, x: str, y: str, value: str, lang: str, cmap: str):
@@ -482,14 +634,20 @@ def devolution_heatmap(cfg: DictConfig, specs: list[RunSpec], lang: str):
     _heatmap(axes[0], table, x, y, "time_to_close_mean", lang, "viridis")
     _heatmap(axes[1], table, x, y, "workstation_queue", lang, "magma")
     fig.tight_layout()
-    caption = (
+    english = (
         "Devolution (治理重心下移): authority (x) and resources (y) moved to community "
         f"handlers separately; mean of {cfg.experiment.seeds} seeds per cell. Left: mean "
         "response time (days); right: open tasks in community queues at the end. On the "
         "diagonal the two move together (权责对等); below it authority exceeds resources. "
         "A blank cell: no issue was closed, so there is no response time."
     )
-    return fig, caption
+    chinese = (
+        "治理重心下移: 事权(横轴)与资源(纵轴)分别下放给社区承办者; 每格为"
+        f"{cfg.experiment.seeds}个随机种子的均值。左: 平均响应时间(天); 右: 期末社区待办任务数。"
+        "对角线上两者同步下放(权责对等); 对角线以下事权多于资源。空白格: 没有办结的诉求, "
+        "因此没有响应时间。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def participation_phase(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -506,12 +664,16 @@ def participation_phase(cfg: DictConfig, specs: list[RunSpec], lang: str):
         "YlGn",
     )
     fig.tight_layout()
-    caption = (
+    english = (
         "Participation phase diagram: final share of co-producers over the synergy r "
         "and the party mobilisation effect (党建引领), mean of "
         f"{cfg.experiment.seeds} seeds."
     )
-    return fig, caption
+    chinese = (
+        "参与相图: 共建者最终占比随协同系数r与党员动员效应(党建引领)的变化, "
+        f"{cfg.experiment.seeds}个随机种子的均值。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def pgg_validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -535,14 +697,20 @@ def pgg_validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
     ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     world = specs[0].config.world
-    caption = (
+    english = (
         "Validation: the canonical spatial public goods game (institutions off, "
         f"{world.width} x {world.height} torus, K = {specs[0].config.residents.noise}), "
         f"co-producer share averaged over the last fifth of {steps} Monte Carlo steps "
         "against r; dashed: the thresholds of Szolnoki, Perc & Szabó (2009), "
         "r = 3.74 and r = 5.49."
     )
-    return fig, caption
+    chinese = (
+        "验证: 经典空间公共物品博弈(关闭所有制度, "
+        f"{world.width} x {world.height}环面, K = {specs[0].config.residents.noise}), "
+        f"{steps}个蒙特卡洛步中最后五分之一的共建者平均占比随r的变化; 虚线: Szolnoki, Perc & "
+        "Szabó (2009)给出的阈值r = 3.74和r = 5.49。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 def sensitivity_indices(cfg: DictConfig, specs: list[RunSpec], lang: str):
@@ -575,12 +743,16 @@ def sensitivity_indices(cfg: DictConfig, specs: list[RunSpec], lang: str):
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
     method = cfg.experiment.method.name.capitalize()
-    caption = (
+    english = (
         f"Global sensitivity ({method}, SALib) of headline outcomes to "
         f"the main levers; {cfg.experiment.samples} base samples, seeds averaged as "
         "replicates; bars: 95% confidence."
     )
-    return fig, caption
+    chinese = (
+        f"主要结果对主要杠杆的全局敏感性({method}, SALib); {cfg.experiment.samples}个基础样本, "
+        "随机种子作为重复取均值; 误差线: 95%置信区间。"
+    )
+    return fig, _caption(lang, english, chinese)
 
 
 FIGURES: dict[str, tuple[str, Drawing]] = {
@@ -605,10 +777,18 @@ def _savefig_atomically(fig: Figure, target: Path, **options) -> None:
         fig.savefig(temp, **options)
 
 
-def save(fig: Figure, name: str, folder: Path) -> list[Path]:
-    """PNG (300 dpi) and PDF, without timestamps, each written atomically."""
+def file_stem(name: str, lang: str = "en") -> str:
+    """A figure's file name without suffix: ``name`` in English, ``name.zh`` in Chinese, so
+    that the languages never overwrite each other."""
+    return name if lang == "en" else f"{name}.{lang}"
+
+
+def save(fig: Figure, name: str, folder: Path, lang: str = "en") -> list[Path]:
+    """PNG (300 dpi) and PDF named by :func:`file_stem`, without timestamps, each written
+    atomically."""
     folder.mkdir(parents=True, exist_ok=True)
-    png, pdf = folder / f"{name}.png", folder / f"{name}.pdf"
+    stem = file_stem(name, lang)
+    png, pdf = folder / f"{stem}.png", folder / f"{stem}.pdf"
     _savefig_atomically(fig, png, dpi=300, metadata={"Software": None})
     _savefig_atomically(
         fig, pdf, metadata={"CreationDate": None, "Producer": None, "Creator": None}
@@ -629,28 +809,35 @@ def draw(cfg: DictConfig, specs: list[RunSpec], name: str | None = None) -> tupl
     with plt.rc_context(STYLE):
         use_language(cfg.lang)
         fig, caption = FIGURES[name][1](cfg, specs, cfg.lang)
-        return save(fig, name, Path(cfg.results.figures_dir)), caption
+        return save(fig, name, Path(cfg.results.figures_dir), cfg.lang), caption
 
 
-def write_captions(folder: Path, captions: dict[str, str]) -> Path:
-    """``captions.md``: one section per figure, merged with captions already there."""
-    path = folder / "captions.md"
+CAPTION_TITLES = {"en": "Figure captions", "zh": "图注"}
+
+
+def write_captions(folder: Path, captions: dict[str, str], lang: str = "en") -> Path:
+    """The captions file of ``lang`` (``captions.md``, ``captions.zh.md``): one section per
+    figure, merged with captions already there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{file_stem('captions', lang)}.md"
     known: dict[str, str] = {}
     if path.exists():
-        for block in path.read_text().split("\n## ")[1:]:
+        for block in path.read_text(encoding="utf-8").split("\n## ")[1:]:
             title, _, text = block.partition("\n\n")
             known[title.strip()] = text.strip()
     known.update(captions)
-    text = "# Figure captions\n" + "".join(
+    text = f"# {CAPTION_TITLES[lang]}\n" + "".join(
         f"\n## {name}\n\n{known[name]}\n" for name in FIGURES if name in known
     )
     with atomic_path(path) as temp:
-        temp.write_text(text)
+        temp.write_text(text, encoding="utf-8")
     return path
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``cogov-figures``: run what is missing for each figure, then draw it."""
+    """``cogov-figures``: say how many runs are missing and about how long they will take,
+    run them for each figure, then draw it."""
+    from experiments.estimate import missing, report
     from experiments.pipeline import runs_of
 
     parser = argparse.ArgumentParser(
@@ -671,13 +858,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         names = args.only or list(FIGURES)
         configs = {n: load_config(f"experiment={FIGURES[n][0]}", *args.overrides) for n in names}
         require_font(configs[names[0]].lang)  # before any run
+        experiments = {c.experiment.name: c for c in configs.values()}
+        needs = [missing(c, args.overrides) for c in experiments.values()]
+        print(report(needs, len(names)), flush=True)
         captions = {}
         for name in names:
             cfg = configs[name]
             specs = runs_of(cfg, args.overrides)
             files, captions[name] = draw(cfg, specs, name)
             print(f"{name}: " + ", ".join(str(f) for f in files))
-        print(f"captions: {write_captions(Path(cfg.results.figures_dir), captions)}")
+        print(f"captions: {write_captions(Path(cfg.results.figures_dir), captions, cfg.lang)}")
     except (ConfigError, StoreError) as error:
         print(f"cogov-figures: error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -204,6 +204,14 @@ WORDS = {
         "{shock}进行中: 第{day}/{days}天(第{start}天至第{end}天)",
     ),
     "shock_over": ("{shock} over (days {start} to {end})", "{shock}已结束(第{start}天至第{end}天)"),
+    "higher_is_better": ("higher is better", "越高越好"),
+    "lower_is_better": ("lower is better", "越低越好"),
+    "arrows": ("↑ higher is better, ↓ lower is better", "↑ 越高越好, ↓ 越低越好"),
+    "table_note": (
+        "mean ± half-width of the 95% confidence interval (Student t), {runs} runs each",
+        "均值 ± 95%置信区间半宽(t分布), 每组{runs}次运行",
+    ),
+    "difference_from": ("difference from {reference}", "与{reference}之差"),
 }
 
 LABELS: dict[str, dict[str, str]] = {
@@ -242,6 +250,13 @@ def label(key: str, lang: str = "en") -> str:
     """The label of ``key`` in ``lang`` ("en" or "zh"); ``key`` itself when unknown."""
     check_language(lang)
     return LABELS.get(key, {}).get(lang, key)
+
+
+def arrow(metric: str) -> str:
+    """``↑`` when more of ``metric`` is better, ``↓`` when less is, ``""`` when neither."""
+    if metric in HIGHER_IS_BETTER:
+        return "↑"
+    return "↓" if metric in LOWER_IS_BETTER else ""
 
 
 def _known_cjk_font() -> str | None:

@@ -2,7 +2,9 @@
 
 Seeds are replicates: each output is averaged over the seeds of a sample point before the
 indices are estimated. Sobol gives first-order (S1) and total (ST) indices with 95%
-confidence half-widths; Morris gives mu* (mean absolute elementary effect) and sigma.
+confidence half-widths; Morris gives mu* (mean absolute elementary effect) and sigma. An
+index is **resolved** when its half-width is smaller than the index itself; one that is not
+is reported as indistinguishable from zero at this sample size, never as a value.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from model.schema import Method
 
 
 def indices(cfg: DictConfig, specs: list[RunSpec]) -> pd.DataFrame:
-    """Long table: experiment, method, output, lever, index, value, confidence."""
+    """Long table: experiment, method, output, lever, index, value, confidence, resolved."""
     experiment = cfg.experiment
     method = Method(experiment.method)
     problem = salib_problem(experiment)
@@ -38,9 +40,33 @@ def indices(cfg: DictConfig, specs: list[RunSpec]) -> pd.DataFrame:
                     "index": index,
                     "value": value,
                     "confidence": confidence,
+                    "resolved": bool(confidence < abs(value)),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def format_indices(table: pd.DataFrame) -> str:
+    """The indices per output and lever, ``value ±half-width``; ``n.r.`` (not resolved) where
+    the half-width is not smaller than the index. Morris' sigma has no interval and is shown
+    as it is."""
+    kinds = [k for k in dict.fromkeys(table["index"]) if k != "sigma"]
+    lines = []
+    for output, part in table.groupby("output", sort=False):
+        lines.append(f"{output}:")
+        for lever, rows in part.groupby("lever", sort=False):
+            cells = []
+            for kind in kinds:
+                row = rows[rows["index"] == kind].iloc[0]
+                shown = f"{row.value:.3f} ±{row.confidence:.3f}" if row.resolved else "n.r."
+                cells.append(f"{kind} {shown:>14}")
+            lines.append(f"  {lever:<40} " + "  ".join(cells))
+    resolved = table[table["index"] != "sigma"]["resolved"]
+    lines.append(
+        f"{int(resolved.sum())} of {len(resolved)} indices resolved (95% half-width smaller "
+        "than the index); n.r.: indistinguishable from 0 at this sample size"
+    )
+    return "\n".join(lines)
 
 
 def _analyse(method: Method, problem: dict, sample: np.ndarray, y: np.ndarray):

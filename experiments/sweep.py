@@ -207,6 +207,14 @@ def check_experiment(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> No
             )
 
 
+def planned_runs(cfg: DictConfig) -> int:
+    """How many runs the experiment plans (structures x points x seeds), without drawing its
+    points: a posterior's draws are counted before its calibration exists."""
+    experiment = cfg.experiment
+    points = _check_points(experiment, Method(experiment.method))
+    return len(experiment.structures) * points * experiment.seeds
+
+
 def _count(number: int, noun: str) -> str:
     """``1 seed``, ``2 seeds``, ``1,000 points``."""
     return f"{number:,} {noun}{'s' * (number != 1)}"

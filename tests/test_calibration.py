@@ -128,9 +128,12 @@ def stored_generations(db: Path) -> list[int]:
     return [row[0] for row in rows]
 
 
-def test_a_small_calibration_fills_table_calibration(tmp_path):
+def test_a_small_calibration_fills_table_calibration(tmp_path, capsys, caplog):
     cfg = tiny_calibration(tmp_path, "experiment.workers=1")
     particles = run_calibration(cfg)
+    printed = capsys.readouterr().out
+    assert "generation 2/2: epsilon" in printed and "acceptance" in printed
+    assert not [r for r in caplog.records if r.name.startswith("ABC")]  # only progress lines
     assert sorted(particles["generation"].unique()) == [0, 1]
     last = particles[particles["generation"] == 1]
     assert len(last) == 8 and np.isclose(last["weight"].sum(), 1)
@@ -144,6 +147,13 @@ def test_a_small_calibration_fills_table_calibration(tmp_path):
     # the written medians are a config any run can use
     for key in ("government.fix_quality", "discovery.channel_ease"):
         load_config(f"{key}={written[key.split('.')[0]][key.split('.')[1]]}")
+    # a checkout without the results database draws from the posterior written next to it
+    posterior = (tmp_path / "calibrated.posterior.csv").read_text().splitlines()
+    assert len(posterior) == 1 + 8 and posterior[0].startswith("particle,weight,")
+    elsewhere = cfg.copy()
+    elsewhere.results.db = str(tmp_path / "other.duckdb")
+    draws = calibration.posterior_draws(elsewhere, 5)
+    assert len(draws) == 5 and set(draws[0]) == set(cfg.experiment.priors)
 
 
 def test_a_calibration_on_a_local_dask_cluster(tmp_path):
@@ -198,3 +208,29 @@ def test_a_calibration_killed_mid_run_continues_without_losing_or_repeating_a_ge
         ts = [row[0] for row in con.execute("SELECT t FROM populations WHERE t >= 0 ORDER BY t")]
     assert ts == [0, 1, 2]  # none lost, none repeated
     assert stored_generations(tmp_path / "results" / "cogov.duckdb") == [0, 1, 2]
+
+
+# -- the calibrated baseline ----------------------------------------------------------------
+
+CALIBRATED = Path(__file__).resolve().parents[1] / "configs" / "calibrated" / "beijing_2019.yaml"
+
+
+def test_the_calibrated_baseline_reproduces_its_targets_over_seeds():
+    """``calibrated=beijing_2019 structure=beijing_2019`` at the calibration's map size: the
+    mean over eight seeds of every calibrated quantity lies within two standard errors (the
+    target's sd and the seeds' spread combined) of the observed value."""
+    from model import CoGovModel
+
+    assert CALIBRATED.exists(), "run `uv run cogov experiment=calibrate` and commit its file"
+    config = load_config(
+        "structure=beijing_2019", "calibrated=beijing_2019", "world.width=50", "world.height=50"
+    )
+    runs = []
+    for seed in range(8):
+        model = CoGovModel(config, seed=seed)
+        model.run_for(config.steps)
+        runs.append(model.headline())
+    for target in calibration_targets():
+        values = np.array([run[target.quantity] for run in runs], dtype=float)
+        spread = np.hypot(target.sd, values.std(ddof=1) / np.sqrt(len(values)))
+        assert abs(values.mean() - target.value) <= 2 * spread, (target.id, values.mean())

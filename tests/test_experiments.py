@@ -207,6 +207,26 @@ def test_morris_screening_stores_elementary_effects(tmp_path):
         assert con.execute("SELECT count(*) FROM sensitivity WHERE method='morris'").fetchone()[0]
 
 
+def test_an_index_wider_than_its_interval_is_not_reported_as_a_value():
+    from experiments.sensitivity import format_indices
+
+    table = pd.DataFrame(
+        {
+            "output": ["m"] * 4,
+            "lever": ["a", "a", "b", "b"],
+            "index": ["S1", "ST", "S1", "ST"],
+            "value": [0.5, 0.6, 0.01, 0.02],
+            "confidence": [0.1, 0.1, 0.03, 0.02],
+        }
+    )
+    table["resolved"] = table["confidence"] < table["value"].abs()
+    text = format_indices(table)
+    assert (
+        "0.500 ±0.100" in text and "0.010" not in text and text.splitlines()[2].count("n.r.") == 2
+    )
+    assert "2 of 4 indices resolved" in text
+
+
 def _cli(cwd, *args):
     return subprocess.run(
         [sys.executable, "-m", "experiments.cli", *args], cwd=cwd, capture_output=True, text=True
