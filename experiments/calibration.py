@@ -235,6 +235,8 @@ class Progress(logging.Handler):
         self.logger = logging.getLogger("ABC")
 
     def __enter__(self) -> Progress:
+        import pyabc  # noqa: F401  (importing it attaches pyabc's own stderr handler to "ABC")
+
         self.saved = (self.logger.handlers[:], self.logger.propagate, self.logger.level)
         self.logger.handlers, self.logger.propagate = [self], False
         self.logger.setLevel(logging.INFO)

@@ -154,7 +154,10 @@ def structure_comparison(cfg: DictConfig, specs: list[RunSpec], lang: str):
     columns = min(3, max(1, len(outputs)))
     rows = max(1, -(-len(outputs) // columns))
     fig, axes = plt.subplots(
-        rows, columns, figsize=(7.2, 0.3 + (0.35 + 0.17 * len(others)) * rows), squeeze=False
+        rows,
+        columns,
+        figsize=(7.2, 0.3 + max(1.0, 0.35 + 0.17 * len(others)) * rows),  # a two-line title fits
+        squeeze=False,
     )
     for ax, output, letter in zip(axes.flat, outputs, LETTERS, strict=False):
         part = table[table["output"] == output]

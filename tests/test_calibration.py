@@ -131,8 +131,9 @@ def stored_generations(db: Path) -> list[int]:
 def test_a_small_calibration_fills_table_calibration(tmp_path, capsys, caplog):
     cfg = tiny_calibration(tmp_path, "experiment.workers=1")
     particles = run_calibration(cfg)
-    printed = capsys.readouterr().out
-    assert "generation 2/2: epsilon" in printed and "acceptance" in printed
+    printed = capsys.readouterr()
+    assert "generation 2/2: epsilon" in printed.out and "acceptance" in printed.out
+    assert "ABC" not in printed.err
     assert not [r for r in caplog.records if r.name.startswith("ABC")]  # only progress lines
     assert sorted(particles["generation"].unique()) == [0, 1]
     last = particles[particles["generation"] == 1]
