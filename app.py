@@ -25,7 +25,9 @@ import matplotlib as mpl
 import mesa
 import numpy as np
 import solara
+import solara.lab
 import traitlets
+from matplotlib import colors
 from mesa.visualization.utils import force_update, update_counter
 
 from experiments.labels import SHOCKS, STRUCTURES, check_language, label
@@ -175,7 +177,7 @@ def shock_news(model: CoGovModel) -> str | None:
 CELL_PX = 10
 """Pixels a household on each side."""
 CO_PRODUCER, FREE_RIDER, OPEN_ISSUE = (
-    np.array(mpl.colors.to_rgb(name)) * 255 for name in ("tab:green", "lightgray", "red")
+    np.array(colors.to_rgb(name)) * 255 for name in ("tab:green", "lightgray", "red")
 )
 TRUST_COLOURS = mpl.colormaps["viridis"]
 TRUST_PERCENTILES = (2, 98)
@@ -221,18 +223,24 @@ def _swatch(colour: str, text: str, frame: str | None = None) -> str:
     )
 
 
+def rgb_hex(rgb: np.ndarray) -> str:
+    """``#rrggbb`` of an RGB colour on the 0-255 scale."""
+    # an RGB array is a colour to matplotlib; its stubs accept only tuples
+    return colors.to_hex(rgb / 255)  # pyright: ignore[reportArgumentType]
+
+
 def grid_legend(model: CoGovModel, colour_by: str) -> str:
     """HTML: what the colours and the frame mean; for trust, a colour bar with its range."""
-    open_issue = _swatch("white", tr("open_issues"), frame=mpl.colors.to_hex(OPEN_ISSUE / 255))
+    open_issue = _swatch("white", tr("open_issues"), frame=rgb_hex(OPEN_ISSUE))
     if colour_by != "trust":
-        co_producer, free_rider = (mpl.colors.to_hex(c / 255) for c in (CO_PRODUCER, FREE_RIDER))
+        co_producer, free_rider = (rgb_hex(c) for c in (CO_PRODUCER, FREE_RIDER))
         return (
             _swatch(co_producer, tr("co_producer"))
             + _swatch(free_rider, tr("free_rider"))
             + open_issue
         )
     low, high = trust_span(model.population.trust)
-    stops = ", ".join(mpl.colors.to_hex(TRUST_COLOURS(x)) for x in np.linspace(0, 1, 9))
+    stops = ", ".join(colors.to_hex(TRUST_COLOURS(x)) for x in np.linspace(0, 1, 9))
     bar = (
         f'<span style="display:inline-block;width:160px;height:14px;margin:0 6px;'
         f'vertical-align:middle;background:linear-gradient(to right, {stops})"></span>'
@@ -244,7 +252,7 @@ def grid_legend(model: CoGovModel, colour_by: str) -> str:
     )
 
 
-@solara.component
+@solara.component  # pyright: ignore[reportPrivateImportUsage]
 def Households(model: CoGovApp, day: int):
     """What is running on ``day``, the shock's schedule, the colour switch, the grid and its
     legend; a new ``day`` draws them again."""
@@ -316,7 +324,7 @@ def chart_option(model: CoGovModel, title: str) -> dict:
     }
 
 
-@solara.component
+@solara.component  # pyright: ignore[reportPrivateImportUsage]
 def Chart(model: CoGovApp, title: str, day: int):
     """The chart CHARTS[title], drawn by the browser; a new ``day`` draws it again."""
     solara.FigureEcharts(
@@ -345,7 +353,7 @@ class Pacer:
             )
 
 
-class DayDrawn(ipyvuetify.VuetifyTemplate):
+class DayDrawn(ipyvuetify.VuetifyTemplate):  # pyright: ignore[reportPrivateImportUsage]
     """Invisible; calls ``on_drawn(day)`` once the browser has applied the page's updates for
     ``day`` (the updates of a day arrive in order, and this one comes last)."""
 
@@ -366,7 +374,7 @@ module.exports = {
             self.on_drawn(day)
 
 
-@solara.component
+@solara.component  # pyright: ignore[reportPrivateImportUsage]
 def RunningModel(model: CoGovApp, pacer: Pacer):
     """The grid and the charts side by side, redrawn after each step. Only this component
     listens to Mesa's step counter (when several do, the page renders again from their
@@ -380,7 +388,7 @@ def RunningModel(model: CoGovApp, pacer: Pacer):
         with solara.Column():
             for title in CHARTS:
                 Chart(model, title, model.steps)
-    DayDrawn.element(day=model.steps, on_drawn=pacer.drawn)
+    DayDrawn.element(day=model.steps, on_drawn=pacer.drawn)  # pyright: ignore[reportAttributeAccessIssue]
 
 
 # -- parameters and page --------------------------------------------------------------------
@@ -389,7 +397,7 @@ STRUCTURE_BY_LABEL = {tr(key): key for key in STRUCTURES}
 SHOCK_BY_LABEL = {tr(key): key for key in SHOCKS}
 
 
-@solara.component
+@solara.component  # pyright: ignore[reportPrivateImportUsage]
 def LeverControl(lever: Lever, value: float | bool, locked: bool, on_value):
     """A lever's slider, with its value in the label, or its switch."""
     if lever.step is None:
@@ -406,7 +414,7 @@ def LeverControl(lever: Lever, value: float | bool, locked: bool, on_value):
         )
 
 
-@solara.component
+@solara.component  # pyright: ignore[reportPrivateImportUsage]
 def Parameters(parameters: solara.Reactive[dict], running):
     """The next run's parameters, which Reset applies. The levers set by the structure show
     the ``running`` config's values and stay locked unless the preset is overridden."""
@@ -458,7 +466,7 @@ def Parameters(parameters: solara.Reactive[dict], running):
     solara.Text(tr("apply_hint"), style={"font-style": "italic"})
 
 
-@solara.component
+@solara.component  # pyright: ignore[reportPrivateImportUsage]
 def Controls(model: solara.Reactive[CoGovApp], parameters: solara.Reactive[dict], pacer: Pacer):
     """Reset, play and Step, as Mesa's ModelController, and the pause between played days.
     Playing waits for the browser to draw (Pacer): Mesa's loop steps on regardless, so the
@@ -478,7 +486,7 @@ def Controls(model: solara.Reactive[CoGovApp], parameters: solara.Reactive[dict]
             pacer.wait_to_play(model.value.steps)
             time.sleep(pause_ms.value / 1000)
 
-    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)  # pyright: ignore[reportPrivateImportUsage]
 
     def reset():
         playing.set(False)
@@ -498,13 +506,13 @@ def Controls(model: solara.Reactive[CoGovApp], parameters: solara.Reactive[dict]
     )
 
 
-@solara.component
+@solara.component  # pyright: ignore[reportPrivateImportUsage]
 def Page():
     """The controls and the next run's parameters in the sidebar; the running model's grid
     and charts side by side."""
-    model = solara.use_reactive(solara.use_memo(CoGovApp, []))
+    model = solara.use_reactive(solara.use_memo(CoGovApp, []))  # pyright: ignore[reportPrivateImportUsage]
     parameters = solara.use_reactive(DEFAULT_PARAMETERS)
-    pacer = solara.use_memo(Pacer, [])
+    pacer = solara.use_memo(Pacer, [])  # pyright: ignore[reportPrivateImportUsage]
     with solara.AppBar():
         solara.AppBarTitle(tr("title"))
     with solara.Sidebar():

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from mesa import Agent
 
+if TYPE_CHECKING:
+    from model.model import CoGovModel
 
-class Assessment(Agent):
+
+class Assessment(Agent["CoGovModel"]):
     """Scores departments and community workstations every ``accountability.period_days`` on
     the 三率 of the issues they worked on that closed or were abandoned in the period:
     the share closed on time, the share whose fix held, and the mean satisfaction of their
@@ -17,7 +22,7 @@ class Assessment(Agent):
     assessment
     (:meth:`model.flow.IssueFlow._enqueue` says what pressure does)."""
 
-    def __init__(self, model):
+    def __init__(self, model: CoGovModel):
         super().__init__(model)
         # per handler id: issues credited, on time, fix held, sum of satisfaction
         self.tallies = np.zeros((0, 4))

@@ -3,11 +3,15 @@ and community workstations (社区工作站) with their grid workers (网格员)
 
 from __future__ import annotations
 
-import math
+from typing import TYPE_CHECKING
 
 from mesa import Agent
 
 from agents.handler import Handler
+from model.discovery import building_leader_stipends, digital_coverage
+
+if TYPE_CHECKING:
+    from model.model import CoGovModel
 
 PURCHASE_HORIZON = 30
 """Days for which unspent purchase-of-services money stays available (a monthly account);
@@ -19,7 +23,7 @@ class Department(Handler):
 
     kind = "department"
 
-    def __init__(self, model, category: int):
+    def __init__(self, model: CoGovModel, category: int):
         super().__init__(model)
         self.category = category
 
@@ -31,7 +35,7 @@ class CommunityWorkstation(Handler):
 
     kind = "workstation"
 
-    def __init__(self, model, community: int, households: int):
+    def __init__(self, model: CoGovModel, community: int, households: int):
         super().__init__(model, community=community)
         self.households = households
         self.fund = 0.0  # staff-days in the community fund (社区基金), not yet spent
@@ -51,7 +55,7 @@ class CommunityWorkstation(Handler):
         self.model.found_social_org(self.community, funds=grant)
 
 
-class StreetOffice(Agent):
+class StreetOffice(Agent["CoGovModel"]):
     """Holds the district budget and turns it, each day, into staff capacity, grid patrols,
     digital coverage, the levers' running costs, purchase of services and points rewards.
 
@@ -63,7 +67,7 @@ class StreetOffice(Agent):
     and purchase money older than a month lapses: it stays unspent.
     """
 
-    LINES = (
+    LINES: tuple[str, ...] = (
         "department_staff",
         "workstation_staff",
         "grid_workers",
@@ -76,7 +80,7 @@ class StreetOffice(Agent):
     )
     """Spending lines; ``unspent`` is the budget minus their sum."""
 
-    def __init__(self, model):
+    def __init__(self, model: CoGovModel):
         super().__init__(model)
         cfg = model.config
         gov, discovery = cfg.government, cfg.discovery
@@ -84,10 +88,9 @@ class StreetOffice(Agent):
         households = model.population.size
         self.per_10k = households * cfg.world.household_size / 10_000  # residents / 10,000
         self.budget = gov.budget * self.per_10k  # staff-days per day
-        leaders = households / discovery.households_per_leader if discovery.building_leaders else 0
         overheads = {
             "data_sharing": gov.data_sharing * gov.data_sharing_cost * self.per_10k,
-            "building_leaders": leaders * discovery.leader_stipend,
+            "building_leaders": building_leader_stipends(households, discovery),
         }
         net = self.budget - sum(overheads.values())  # validate() keeps it >= 0
         staff = net * shares.staff
@@ -106,7 +109,7 @@ class StreetOffice(Agent):
         self.spent_total = dict.fromkeys(self.LINES, 0.0)
         self.purchase_left = 0.0
         digital_per_10k = self.allocation["digital_platform"] / self.per_10k
-        self.digital_coverage = 1 - math.exp(-digital_per_10k / discovery.digital_scale)
+        self.digital_coverage = digital_coverage(digital_per_10k, discovery)
         self.points_rate = 0.0
 
     def step(self) -> None:

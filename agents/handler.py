@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import heapq
+from typing import TYPE_CHECKING
 
 from mesa import Agent
 
 from model.issues import CANCELLED
 
+if TYPE_CHECKING:
+    from model.model import CoGovModel
 
-class Handler(Agent):
+
+class Handler(Agent["CoGovModel"]):
     """An office with a queue of tasks, worked earliest deadline first, and a capacity
     (staff-days per day). A task is done when its work (staff-days) has been worked off; work
     left when the day's capacity runs out is continued the next day, and idle capacity is
@@ -17,7 +21,7 @@ class Handler(Agent):
 
     kind = "handler"  # the handler type named in the utilisation metrics
 
-    def __init__(self, model, community: int = -1):
+    def __init__(self, model: CoGovModel, community: int = -1):
         super().__init__(model)
         self.community = community  # -1 for district-level offices
         self.capacity = 0.0  # staff-days available today

@@ -5,15 +5,19 @@ choose how it is split between mobilising, coordinating and contacting residents
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa import Agent
 
+if TYPE_CHECKING:
+    from model.model import CoGovModel
 
-class PartyBranch(Agent):
+
+class PartyBranch(Agent["CoGovModel"]):
     """A community party branch (社区党组织)."""
 
-    def __init__(self, model, community: int, members: np.ndarray):
+    def __init__(self, model: CoGovModel, community: int, members: np.ndarray):
         super().__init__(model)
         self.community = community
         self.members = members  # the community's households
@@ -55,13 +59,13 @@ class PartyBranch(Agent):
             self.model.population.contacted[chosen] = True
 
 
-class StreetPartyCommittee(Agent):
+class StreetPartyCommittee(Agent["CoGovModel"]):
     """街道党工委: pools the branches' coordinating time and blows the whistle (街道吹哨、
     部门报到) so that departments act jointly on a complex issue. Each joint dispatch takes
     ``party.whistle_cost`` member-days (and each department called spends staff-days
     reporting, added to its task)."""
 
-    def __init__(self, model):
+    def __init__(self, model: CoGovModel):
         super().__init__(model)
         self.coordination_left = 0.0
         self.coordination_today = 0.0

@@ -4,12 +4,17 @@ reports issues, and its trust and satisfaction follow what happens to them."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Self, cast, overload
 
 import numpy as np
-from mesa.discrete_space import CellAgent
+from mesa.discrete_space import Cell, CellAgent
 
 from model.issues import MAX_SEVERITY, NOT_YET
 from model.population import ABANDONED, FIX_FAILED, FIX_HELD
+
+if TYPE_CHECKING:
+    from model.model import CoGovModel
 
 
 def fermi(payoff_gap: float, noise: float) -> float:
@@ -21,21 +26,25 @@ def fermi(payoff_gap: float, noise: float) -> float:
     return 1.0 / (1.0 + math.exp(exponent))
 
 
-class StateField:
+class StateField[T]:
     """A Resident attribute stored in the model's population arrays (struct of arrays)."""
 
-    def __init__(self, cast: type):
+    def __init__(self, cast: Callable[[Any], T]):
         self.cast = cast
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, resident: Resident | None, owner: type | None = None):
+    @overload
+    def __get__(self, resident: None, owner: type | None = None) -> Self: ...
+    @overload
+    def __get__(self, resident: Resident, owner: type | None = None) -> T: ...
+    def __get__(self, resident: Resident | None, owner: type | None = None) -> Self | T:
         if resident is None:
             return self
         return self.cast(getattr(resident.model.population, self.name)[resident.index])
 
-    def __set__(self, resident: Resident, value) -> None:
+    def __set__(self, resident: Resident, value: T) -> None:
         getattr(resident.model.population, self.name)[resident.index] = value
 
 
@@ -57,16 +66,23 @@ class Resident(CellAgent):
     outcome_delay = StateField(int)  # days the issue took
     contacted = StateField(bool)  # visited by party members today
 
-    def __init__(self, model, cell, index: int):
+    model: CoGovModel
+
+    def __init__(self, model: CoGovModel, cell: Cell, index: int):
         super().__init__(model)
         self.cell = cell
         self.index = index  # position in the population arrays: x * height + y
+
+    def neighbours(self) -> list[Resident]:
+        """The households on the lattice neighbours' cells, in Mesa's order."""
+        cell = cast(Cell, self.cell)  # a Resident never leaves its cell
+        return cast("list[Resident]", list(cell.neighborhood.agents))
 
     # -- co-production game ---------------------------------------------------------------
 
     def group(self) -> list[Resident]:
         """The group centred on this household: itself and its lattice neighbours."""
-        return [self, *self.cell.neighborhood.agents]
+        return [self, *self.neighbours()]
 
     def group_share(self) -> float:
         """What each member receives from the group centred here: ``r_g * n_c / |g|``."""
@@ -91,7 +107,7 @@ class Resident(CellAgent):
         if exploration > 0 and self.random.random() < exploration:
             self.participating = not self.participating
             return
-        neighbour = self.cell.neighborhood.select_random_agent()
+        neighbour = cast(Resident, cast(Cell, self.cell).neighborhood.select_random_agent())
         if neighbour.participating == self.participating:
             return  # copying would change nothing
         if self.random.random() < fermi(self.payoff() - neighbour.payoff(), self.model.noise):
@@ -136,11 +152,10 @@ class Resident(CellAgent):
 
     def report_issue(self) -> None:
         """Report one's own unreported issue with probability
-        ``channel ease * (floor + (1 - floor) * trust)``."""
+        ``channel ease * (floor + (1 - floor) * trust)`` (:mod:`model.discovery`)."""
         if not self.has_unreported_issue():
             return
-        floor = self.model.config.discovery.report_floor
-        if self.random.random() < self.model.channel_ease * (floor + (1 - floor) * self.trust):
+        if self.random.random() < self.model.discovery.self_report_chance(self.trust):
             self.model.flow.mark_discovered(np.array([self.open_issue]), "self_report")
 
     def report_for_neighbours(self) -> None:
@@ -149,7 +164,7 @@ class Resident(CellAgent):
         discovery = self.model.config.discovery
         if not (discovery.building_leaders and self.participating):
             return
-        for neighbour in self.cell.neighborhood.agents:
+        for neighbour in self.neighbours():
             if neighbour.has_unreported_issue() and self.random.random() < discovery.leader_report:
                 self.model.flow.mark_discovered(np.array([neighbour.open_issue]), "building_leader")
 

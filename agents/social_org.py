@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from agents.handler import Handler
+
+if TYPE_CHECKING:
+    from model.model import CoGovModel
 
 
 class SocialOrganisation(Handler):
@@ -12,7 +17,7 @@ class SocialOrganisation(Handler):
 
     kind = "social_org"
 
-    def __init__(self, model, community: int, funds: float):
+    def __init__(self, model: CoGovModel, community: int, funds: float):
         super().__init__(model, community=community)
         self.workers = model.config.social_orgs.initial_capacity
         self.funds = funds  # staff-days

@@ -376,6 +376,7 @@ def app_speed(days: int, browser_days: int) -> None:
     import solara
 
     spec = importlib.util.spec_from_file_location("app", APP)
+    assert spec is not None and spec.loader is not None  # a .py file that exists
     app = sys.modules["app"] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(app)
     model = app.CoGovApp()
@@ -385,7 +386,8 @@ def app_speed(days: int, browser_days: int) -> None:
     model.run_for(days)
     step_only = days / (time.perf_counter() - start)
     with redirect_stdout(io.StringIO()):  # outside a kernel, AppLayout prints its app bar
-        _, page = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+        layout = solara.AppLayout(children=[app.Page()])
+        _, page = solara.render(layout, handle_error=False)  # pyright: ignore[reportPrivateImportUsage]
     step_button = page.find(ipyvuetify.Btn, children=["Step"]).widget
     _click_steps(step_button, 10)
     redrawn = days / _click_steps(step_button, days)
@@ -453,7 +455,9 @@ DEFAULT_SECTIONS = ("core", "scaling", "model", "scale", "startup")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="cogov-bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="cogov-bench", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument(
         "--only",
         choices=SECTIONS,

@@ -157,7 +157,7 @@ def bench_collect(n_runs: int = 1000, steps: int = 365) -> dict[str, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--runs", type=int, default=1000, help="run directories to collect")
     parser.add_argument("--steps", type=int, default=365, help="days per run")
     args = parser.parse_args(argv)

@@ -28,6 +28,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.targets import REPOSITORY, Target, calibration_targets
-from model.config import CONFIG_DIR, config_hash, load_config, validate
+from model.config import CONFIG_DIR, config_hash, load_config, plain_dict, validate
 from model.errors import ConfigError, user_errors
 from model.schema import iter_params
 
@@ -58,7 +59,7 @@ class Prior:
 def priors(experiment: DictConfig) -> list[Prior]:
     """The experiment's priors, checked: known keys, numbers, ``low < high``."""
     kinds = {key: f.type for key, f in iter_params()}
-    found = OmegaConf.to_container(experiment.priors) if experiment.priors else {}
+    found = plain_dict(experiment.priors) if experiment.priors else {}
     if not found:
         raise ConfigError(
             "experiment.priors", "experiment.priors is empty; give [low, high] per key"
@@ -120,7 +121,7 @@ def simulate(config: DictConfig, quantities: list[str]) -> dict[str, float]:
     model = CoGovModel(config)
     model.run_for(config.steps)
     metrics = model.headline()
-    return {q: float("nan") if metrics[q] is None else float(metrics[q]) for q in quantities}
+    return {q: float("nan") if (m := metrics[q]) is None else float(m) for q in quantities}
 
 
 def settings_hash(cfg: DictConfig, base: DictConfig, targets: list[Target]) -> str:
@@ -191,7 +192,7 @@ def history_path(cfg: DictConfig, settings: str) -> Path:
     return runs.parent / HISTORY_DIR / f"{cfg.experiment.calibration}-{settings}.db"
 
 
-def run_calibration(cfg: DictConfig, extra_overrides: list[str] = ()) -> pd.DataFrame:
+def run_calibration(cfg: DictConfig, extra_overrides: Sequence[str] = ()) -> pd.DataFrame:
     """Run (or continue) the calibration; store it; return the accepted particles of every
     generation (columns generation, epsilon, particle, weight, distance and one per key)."""
     experiment = cfg.experiment
@@ -392,15 +393,15 @@ def write_calibrated(cfg: DictConfig, summary: pd.DataFrame, found: list[Prior])
     experiment = cfg.experiment
     path = calibrated_path(experiment)
     values: dict[str, Any] = {}
-    for row in summary.itertuples():
+    for row in summary.to_dict("records"):
         node = values
-        *parents, leaf = row.parameter.split(".")
+        *parents, leaf = row["parameter"].split(".")
         for parent in parents:
             node = node.setdefault(parent, {})
         node[leaf] = (
-            int(row.median)
-            if next(p for p in found if p.key == row.parameter).integer
-            else round(float(row.median), 4)
+            int(row["median"])
+            if next(p for p in found if p.key == row["parameter"]).integer
+            else round(float(row["median"]), 4)
         )
     header = (
         "# @package _global_\n"

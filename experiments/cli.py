@@ -75,7 +75,7 @@ def run_experiment_job(cfg: DictConfig) -> dict:
     specs = runs_of(cfg, overrides)
     seconds = time.perf_counter() - start
     frame = results_frame(specs, cfg.results.db) if specs else None
-    if specs and (len(experiment.structures) > 1 or not specs[0].point):
+    if frame is not None and (len(experiment.structures) > 1 or not specs[0].point):
         table = confidence_table(frame, "structure", list(experiment.outputs))
         print(format_table(table, "structure", list(experiment.outputs), cfg.lang))
     if Method(experiment.method) is Method.posterior:
@@ -140,6 +140,7 @@ def run_once(overrides: list[str]) -> Any:
     check_command_line(overrides, sweeps=False)
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3", job_name="cogov"):
         hydra_app = GlobalHydra.instance().hydra
+        assert hydra_app is not None  # initialize_config_dir made it
         cfg = hydra_app.compose_config(
             "config", [*overrides, "hydra.mode=RUN"], RunMode.RUN, with_log_configuration=True
         )

@@ -17,6 +17,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -35,6 +36,9 @@ from experiments.tables import confidence_table, difference_table, t_half_width
 from model.config import load_config
 from model.errors import ConfigError
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 PUBLISHED_R_C1, PUBLISHED_R_C2 = 3.74, 5.49  # Szolnoki, Perc & Szabo (2009), K = 0.5
 STRUCTURE_COLOURS = {
     "bureaucratic": "#7f7f7f",
@@ -45,7 +49,7 @@ STRUCTURE_COLOURS = {
     "co_governance": "#9467bd",
     "canonical_pgg": "#000000",
 }
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "figure.dpi": 100,
     "savefig.dpi": 300,
     "font.size": 8,
@@ -313,20 +317,22 @@ def calibration_posterior(cfg: DictConfig, specs: list[RunSpec], lang: str):
     columns = 3
     rows = -(-len(keys) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(7.2, 2.1 * rows), squeeze=False)
-    for ax, row, letter in zip(axes.flat, summary.itertuples(), "abcdefghij", strict=False):
-        part = last[last["parameter"] == row.parameter]
+    records = summary.to_dict("records")
+    for ax, row, letter in zip(axes.flat, records, "abcdefghij", strict=False):
+        part = last[last["parameter"] == row["parameter"]]
+        low, high = row["prior_low"], row["prior_high"]
         ax.hist(
             part["value"],
             bins=15,
-            range=(row.prior_low, row.prior_high),
+            range=(low, high),
             weights=part["weight"],
             density=True,
             color="tab:blue",
             alpha=0.7,
         )
-        ax.axhline(1 / (row.prior_high - row.prior_low), color="0.4", ls="--", lw=0.8)
-        ax.axvline(row.median, color="k", lw=0.8)
-        ax.set_title(f"({letter}) {label(row.parameter, lang)}", loc="left")
+        ax.axhline(1 / (high - low), color="0.4", ls="--", lw=0.8)
+        ax.axvline(row["median"], color="k", lw=0.8)
+        ax.set_title(f"({letter}) {label(row['parameter'], lang)}", loc="left")
         ax.set_yticks([])
     for ax in axes.flat[len(keys) :]:
         ax.set_visible(False)
@@ -837,7 +843,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from experiments.estimate import missing, report
     from experiments.pipeline import runs_of
 
-    parser = argparse.ArgumentParser(prog="cogov-figures", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="cogov-figures", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument(
         "--only", choices=list(FIGURES), action="append", help="draw only this figure (repeatable)"
     )

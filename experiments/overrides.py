@@ -6,7 +6,7 @@ one :class:`model.errors.ConfigError` line.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -49,7 +49,7 @@ def _check_launcher(choice: str) -> None:
 
 def sweep_values(override: Override) -> list[str]:
     """The values a sweep override takes, as they would be typed (``range(3)`` -> 0, 1, 2)."""
-    from hydra.core.override_parser.types import ValueType
+    from hydra.core.override_parser.types import Glob, ValueType
 
     key = override.key_or_group
     if override.is_interval_sweep():
@@ -61,7 +61,7 @@ def sweep_values(override: Override) -> list[str]:
     if override.value_type is ValueType.GLOB_CHOICE_SWEEP:
         if key not in config_groups():
             raise ConfigError(key, f"{override.input_line}: glob() chooses presets of a group")
-        values = override.value().filter(list(config_groups()[key]))
+        values = cast(Glob, override.value()).filter(list(config_groups()[key]))
     else:
         values = list(override.sweep_string_iterator())
     if not values:
@@ -91,7 +91,7 @@ def check_overrides(overrides: list[str]) -> DictConfig:
         _check_launcher(choice)
     memory = not set(launchers) & set(REMOTE_LAUNCHERS)
     first = [
-        f"{o.get_key_element()}={sweeps[i][0]}" if i in sweeps else o.input_line
+        f"{o.get_key_element()}={sweeps[i][0]}" if i in sweeps else overrides[i]
         for i, o in enumerate(parsed)
     ]
     cfg = load_config(*first, memory=memory)

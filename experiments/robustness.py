@@ -15,13 +15,14 @@ where the answer is yes, and scores the inputs' importance with extra trees. Tab
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from experiments.labels import HIGHER_IS_BETTER, LOWER_IS_BETTER
+from model.config import plain_list
 from model.errors import ConfigError
 
 QUESTION_KINDS = ("beats", "all_below", "all_above")
@@ -101,7 +102,7 @@ def summarise_regret(table: pd.DataFrame) -> pd.DataFrame:
 
 def check_questions(experiment: DictConfig, structures: list[str], metrics: set[str]) -> list[dict]:
     """The experiment's questions, checked: one line naming the problem."""
-    questions = OmegaConf.to_container(experiment.questions) if experiment.questions else []
+    questions = plain_list(experiment.questions) if experiment.questions else []
     if not questions:
         raise ConfigError("experiment.questions", "experiment.questions is empty")
     for question in questions:
@@ -156,11 +157,13 @@ def discover(
     if y.all() or not y.any():
         return pd.DataFrame(), pd.DataFrame()
     box = prim.Prim(x.reset_index(drop=True), y, peel_alpha=0.05, mass_min=0.05).find_box()
+    assert box is not None  # the first box, from all the points
     trajectory = box.peeling_trajectory.copy()
     eligible = trajectory[trajectory["coverage"] >= min_coverage]
-    chosen = int(eligible["density"].idxmax()) if len(eligible) else 0
+    chosen = int(cast(int, eligible["density"].idxmax())) if len(eligible) else 0
     box.select(chosen)
     limits = box.box_lims[chosen]
+    step = trajectory.loc[chosen].to_dict()  # the chosen peeling step
     rows = [
         {
             "input": key,
@@ -169,9 +172,9 @@ def discover(
             "restricted": bool(
                 limits[key].iloc[0] > x[key].min() or limits[key].iloc[1] < x[key].max()
             ),
-            "coverage": float(trajectory.loc[chosen, "coverage"]),
-            "density": float(trajectory.loc[chosen, "density"]),
-            "mass": float(trajectory.loc[chosen, "mass"]),
+            "coverage": float(step["coverage"]),
+            "density": float(step["density"]),
+            "mass": float(step["mass"]),
             "box": chosen,
             "share_yes": float(y.mean()),
         }

@@ -157,6 +157,7 @@ def _read_runs(
             if problem:
                 problems.append(problem)
                 continue
+            assert summary is not None  # read_summary gives a summary or a problem
             folder_name = folder.name if run_dir != folder else None
             runs.append(
                 Run(
@@ -463,8 +464,14 @@ def connect(
 
 def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether the database has the table (a database made by DuckDB itself may have none)."""
-    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table])
-    return found.fetchone()[0] > 0
+    return _number(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]) > 0
+
+
+def _number(con: duckdb.DuckDBPyConnection, query: str, parameters: list | None = None) -> int:
+    """The count a ``SELECT count(*)`` or an ``UPDATE`` returns (always one row)."""
+    row = con.execute(query, parameters).fetchone()
+    assert row is not None
+    return row[0]
 
 
 def completed_runs(db: Path | str = DEFAULT_DB) -> set[tuple[str, int]]:
@@ -599,8 +606,7 @@ def _run_row(run: Run, collected_at: datetime) -> dict[str, tuple[Any, str | Non
     for key, value in _flatten(summary["config"]).items():
         row[PARAM + key] = (value, _sql_type(value))
     for name, value in summary["metrics"].items():
-        missing = value is None or math.isnan(value)
-        row[name] = (None if missing else float(value), "DOUBLE")
+        row[name] = (None if value is None or math.isnan(value) else float(value), "DOUBLE")
     for package, value in summary["versions"].items():
         row[VERSION + package] = (value, "VARCHAR")
     return row
@@ -748,9 +754,8 @@ def claim_runs(db: Path | str, run_ids: Sequence[str], experiment: str) -> int:
     unlabelled = "experiment IS NULL AND run_id IN (SELECT run_id FROM planned)"
     with connect(db) as con:
         con.register("planned", planned)
-        found = (
-            _has_table(con, "runs")
-            and con.execute(f"SELECT count(*) FROM runs WHERE {unlabelled}").fetchone()[0]
+        found = _has_table(con, "runs") and _number(
+            con, f"SELECT count(*) FROM runs WHERE {unlabelled}"
         )
     if not found:
         return 0
@@ -758,7 +763,7 @@ def claim_runs(db: Path | str, run_ids: Sequence[str], experiment: str) -> int:
     with _writer_lock(db), connect(db, read_only=False) as con:
         con.register("planned", planned)
         update = f"UPDATE runs SET experiment = ? WHERE {unlabelled}"
-        return con.execute(update, [experiment]).fetchone()[0]
+        return _number(con, update, [experiment])
 
 
 def write_table(
@@ -783,7 +788,9 @@ def write_table(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``cogov-collect``: a StoreError is one line on stderr, exit 2."""
-    parser = argparse.ArgumentParser(prog="cogov-collect", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="cogov-collect", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument(
         "folders", nargs="+", type=Path, metavar="FOLDER", help="runs or folders of runs"
     )

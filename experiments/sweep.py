@@ -33,6 +33,7 @@ from model.config import (
     config_hash,
     key_role,
     load_config,
+    plain_dict,
     validate,
 )
 from model.errors import ConfigError, user_errors
@@ -70,7 +71,7 @@ def _points(experiment_config: DictConfig, seed: int) -> list[dict[str, Any]]:
 
         return posterior_draws(experiment_config, experiment.draws, seed)
     if method is Method.grid:
-        grid = OmegaConf.to_container(experiment.grid)
+        grid = plain_dict(experiment.grid)
         keys = sorted(grid)
         return [
             dict(zip(keys, values, strict=True))
@@ -90,7 +91,7 @@ def _points(experiment_config: DictConfig, seed: int) -> list[dict[str, Any]]:
 def salib_problem(experiment: DictConfig) -> dict[str, Any]:
     """The levers as a SALib problem; a range that is not ``[low, high]``, low < high, is
     one line naming the lever."""
-    levers = OmegaConf.to_container(experiment.levers)
+    levers = plain_dict(experiment.levers)
     names = sorted(levers)
     for name in names:
         bounds = levers[name]
@@ -235,7 +236,7 @@ def _check_points(experiment: DictConfig, method: Method) -> int:
             )
         return experiment.draws
     if method is Method.grid:
-        grid = OmegaConf.to_container(experiment.grid)
+        grid = plain_dict(experiment.grid)
         for key, values in grid.items():
             if not values:
                 raise ConfigError(

@@ -17,9 +17,9 @@ import json
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from model.errors import ConfigError, one_of, unknown_key, user_errors
 from model.memory import check_memory
@@ -320,7 +320,17 @@ def as_override(key: str, value: Any) -> str:
 
 def to_plain(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config as plain JSON-able Python (enums as their names)."""
-    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[return-value]
+    return cast("dict[str, Any]", OmegaConf.to_container(cfg, resolve=True, enum_to_str=True))
+
+
+def plain_dict(node: DictConfig) -> dict[str, Any]:
+    """A mapping of the config as a plain ``dict``."""
+    return cast("dict[str, Any]", OmegaConf.to_container(node))
+
+
+def plain_list(node: ListConfig) -> list[Any]:
+    """A list of the config as a plain ``list``."""
+    return cast("list[Any]", OmegaConf.to_container(node))
 
 
 def config_hash(cfg: DictConfig) -> str:

@@ -112,21 +112,9 @@ class FastEngine:
             model.flow.raise_issues(raisers)
 
     def report_issues(self) -> None:
-        """Vectorised :meth:`Resident.report_issue` then :meth:`Resident.report_for_neighbours`."""
-        model, population, flow = self.model, self.model.population, self.model.flow
-        discovery = model.config.discovery
-        ids = flow.still_undiscovered()
-        owners = flow.issues.origin[ids]
-        floor = discovery.report_floor
-        chance = model.channel_ease * (floor + (1 - floor) * population.trust[owners])
-        flow.mark_discovered(ids[model.rng.random(len(ids)) < chance], "self_report")
-        if not discovery.building_leaders:
-            return
-        ids = flow.still_undiscovered()
-        owners = flow.issues.origin[ids]
-        leaders = model.lattice.neighbours_with(population.participating, owners)
-        chance = 1 - (1 - discovery.leader_report) ** leaders
-        flow.mark_discovered(ids[model.rng.random(len(ids)) < chance], "building_leader")
+        """:meth:`Resident.report_issue` then :meth:`Resident.report_for_neighbours` for all
+        households at once (:meth:`model.discovery.Discovery.residents_report`)."""
+        self.model.discovery.residents_report()
 
     def collect_points(self, rate: float) -> None:
         population = self.model.population

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException, ValidationError
 
 
@@ -47,7 +47,7 @@ def unknown_key(full_key: str) -> ConfigError:
     node = OmegaConf.select(schema, parent) if parent else schema
     if node is None and parent:
         return unknown_key(parent)
-    if not OmegaConf.is_dict(node):
+    if not isinstance(node, DictConfig):
         return ConfigError(full_key, f"unknown key {full_key}")
     keys = sorted(str(k) for k in node)
     where = f"keys of {parent}" if parent else "top-level keys"

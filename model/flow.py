@@ -1,4 +1,4 @@
-"""The issue flow shared by both engines: issue attributes, institutional discovery, routing at
+"""The issue flow shared by both engines: issue attributes, the record of discovery, routing at
 the street dispatch hub, task scheduling, closure, abandonment and the return call.
 
 Routing follows the chain "社区发现、街道呼叫、集中派单、协同整治" [S002]: a discovered issue is
@@ -11,6 +11,7 @@ purchased project under 三社联动, or to the community workstation.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,7 @@ from model.population import ABANDONED, FIX_FAILED, FIX_HELD
 
 if TYPE_CHECKING:
     from agents.handler import Handler
+    from agents.social_org import SocialOrganisation
     from model.model import CoGovModel
 
 SELF_REPORT = CHANNELS.index("self_report")
@@ -70,8 +72,7 @@ class IssueFlow:
         self.gamed_tasks = 0  # tasks closed early under pressure (gaming)
         self.capacity_offered: dict[str, float] = defaultdict(float)  # staff-days, by handler kind
         self.work_done: dict[str, float] = defaultdict(float)
-        self.grid_casework = np.zeros(model.partition.n_grid_units)  # worker-days, yesterday
-        self._contracted_today: set[int] = set()
+        self._contracted_today: set[SocialOrganisation] = set()  # given a project today
         self._done_today: list[int] = []  # tasks done today, in the order done
         departments = range(model.config.government.departments)
         self.other_departments = [np.array([d for d in departments if d != k]) for k in departments]
@@ -184,32 +185,6 @@ class IssueFlow:
             self.discovered_today.append(ids)
         return ids
 
-    def patrol_and_sense(self) -> None:
-        """Grid workers patrol their units (网格化管理) and the platform senses (一网统管).
-
-        A grid unit of ``S`` households whose patrols inspect ``H`` household-visits a day
-        notices an open issue with probability ``detection * (1 - exp(-H / S))``: with a fixed
-        team per unit, bigger units are watched less. Recording what they found takes the grid
-        workers' time (``discovery.record_days`` per issue), which the next day's patrol lacks.
-        In the super grid (超级网格) party members and co-producing volunteers add their visits.
-        Sensors see a sensable issue with probability ``sensing_max * coverage``.
-        """
-        model, rng, cfg = self.model, self.model.rng, self.model.config.discovery
-        ids = self.still_undiscovered()
-        unit = model.partition.grid_unit[self.issues.origin[ids]]
-        visits = model.patrol_visits_per_unit()
-        chance = cfg.patrol_detection * (1 - np.exp(-visits / model.unit_households))
-        found = self.mark_discovered(ids[rng.random(len(ids)) < chance[unit]], "grid_patrol")
-        found_units = model.partition.grid_unit[self.issues.origin[found]]
-        units = model.partition.n_grid_units
-        self.grid_casework = np.bincount(found_units, minlength=units) * cfg.record_days
-        workers = model.street_office.allocation["grid_workers"]
-        self.record_work("grid", workers, min(workers, float(self.grid_casework.sum())))
-        ids = self.still_undiscovered()
-        sensing = cfg.sensing_max * model.street_office.digital_coverage
-        seen = self.issues.sensable[ids] & (rng.random(len(ids)) < sensing)
-        self.mark_discovered(ids[seen], "digital_sensing")
-
     # -- routing --------------------------------------------------------------------------
 
     def route_discovered(self) -> None:
@@ -283,8 +258,8 @@ class IssueFlow:
             else None
         )
         if org is not None:
-            if org.unique_id not in self._contracted_today:
-                self._contracted_today.add(org.unique_id)
+            if org not in self._contracted_today:
+                self._contracted_today.add(org)
                 org.projects += 1
                 self.projects += 1
             routes.contracted[org] += 1
@@ -298,7 +273,7 @@ class IssueFlow:
         self,
         routes: Routes,
         route: str,
-        handlers: list[Handler],
+        handlers: Sequence[Handler],
         ready: int,
         sequential: bool,
         extra: float = 0.0,
@@ -568,4 +543,4 @@ class Routes:
     handlers: list[int] = field(default_factory=list)
     normals: list[float] = field(default_factory=list)
     pressure: list[float] = field(default_factory=list)
-    contracted: dict[Handler, int] = field(default_factory=lambda: defaultdict(int))
+    contracted: dict[SocialOrganisation, int] = field(default_factory=lambda: defaultdict(int))

@@ -26,9 +26,9 @@ COMPLEX, SERVICE_KIND = KINDS.index("complex"), KINDS.index("service")
 MAX_SEVERITY = 3
 """Severity runs from 1 (minor) to MAX_SEVERITY (serious)."""
 
-CHANNELS = ("self_report", "building_leader", "grid_patrol", "digital_sensing")
+CHANNELS: tuple[str, ...] = ("self_report", "building_leader", "grid_patrol", "digital_sensing")
 """How a discovered issue was first found; a self-report is a 诉求 with a return call."""
-ROUTES = ("department", "joint", "local", "social_org")
+ROUTES: tuple[str, ...] = ("department", "joint", "local", "social_org")
 """Where a discovered issue was routed."""
 
 
@@ -94,6 +94,31 @@ class IssueStore(ColumnStore):
         "said_solved": (np.bool_, False),  # at the return call the caller says it is solved
         "said_satisfied": (np.bool_, False),  # at the return call the caller is satisfied
     }
+    # the columns, for type checkers (ColumnStore makes them from ``columns``)
+    origin: np.ndarray
+    community: np.ndarray
+    category: np.ndarray
+    kind: np.ndarray
+    severity: np.ndarray
+    departments: np.ndarray
+    sensable: np.ndarray
+    created: np.ndarray
+    discovered: np.ndarray
+    channel: np.ndarray
+    first_dispatch: np.ndarray
+    due: np.ndarray
+    route: np.ndarray
+    resolved: np.ndarray
+    abandoned: np.ndarray
+    held: np.ndarray
+    tasks_left: np.ndarray
+    first_task: np.ndarray
+    quality: np.ndarray
+    recurrence_of: np.ndarray
+    root: np.ndarray
+    callback: np.ndarray
+    said_solved: np.ndarray
+    said_satisfied: np.ndarray
 
     def add(
         self,
@@ -154,10 +179,19 @@ class TaskStore(ColumnStore):
         "work": (np.float64, 0.0),  # staff-days of work left
         "hold": (np.float64, 1.0),  # chance the fix this task makes holds
     }
+    # the columns, for type checkers (ColumnStore makes them from ``columns``)
+    issue: np.ndarray
+    handler: np.ndarray
+    ready: np.ndarray
+    done: np.ndarray
+    state: np.ndarray
+    next_task: np.ndarray
+    work: np.ndarray
+    hold: np.ndarray
 
-    def add(self, issue: int, handlers: list[int], work: np.ndarray) -> np.ndarray:
-        """Append one task per handler for ``issue`` with its ``work`` (staff-days); return
-        their ids."""
+    def add(self, issue: np.ndarray, handlers: list[int], work: np.ndarray) -> np.ndarray:
+        """Append one task per handler, for the issue ``issue`` names at the same position,
+        with its ``work`` (staff-days); return their ids."""
         rows = self._append(len(handlers))
         self.issue[rows] = issue
         self.handler[rows] = handlers

@@ -94,7 +94,7 @@ def _window_mean(model: CoGovModel, name: str, start: int) -> float:
     return float(values.mean()) if len(values) else float("nan")
 
 
-def _share(part: float, whole: float) -> float:
+def _share(part: float | np.number, whole: float) -> float:
     return part / whole if whole else float("nan")
 
 

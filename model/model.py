@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import Enum
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import mesa
 import numpy as np
@@ -23,6 +24,7 @@ from agents import (
 )
 from model import kernels
 from model.config import as_override, load_config, validate
+from model.discovery import Discovery
 from model.engines import ENGINES
 from model.flow import IssueFlow
 from model.issues import QUEUED
@@ -47,8 +49,18 @@ reporting to joint dispatches (报到), workstation staff's training for devolve
 the extra work of offices under accountability pressure."""
 
 
-FROM_CONFIG = object()
+class _FromConfig(Enum):
+    SEED = "the config's seed"
+
+
+FROM_CONFIG = _FromConfig.SEED
 """Default of ``seed``/``rng``: use the config's seed."""
+
+
+def fresh_seed() -> int:
+    """A seed from the operating system's entropy, below 2**63 so that it can be stored."""
+    entropy = np.random.SeedSequence().entropy  # an int when none is given
+    return int(cast(int, entropy) % 2**63)
 
 
 def _metric(model: CoGovModel, name: str) -> float:
@@ -89,8 +101,8 @@ class CoGovModel(mesa.Model):
         self,
         config: DictConfig | None = None,
         *,
-        seed: int | object | None = FROM_CONFIG,
-        rng: int | object | None = FROM_CONFIG,
+        seed: int | _FromConfig | None = FROM_CONFIG,
+        rng: int | _FromConfig | None = FROM_CONFIG,
         **overrides: Any,
     ):
         if config is None:
@@ -99,15 +111,15 @@ class CoGovModel(mesa.Model):
             raise TypeError("give CoGovModel a config or keyword overrides, not both")
         chosen = seed if seed is not FROM_CONFIG else rng
         if chosen is not FROM_CONFIG:  # Mesa's convention: None draws a fresh seed
-            chosen = int(np.random.SeedSequence().entropy % 2**63) if chosen is None else chosen
+            chosen = fresh_seed() if chosen is None else chosen
             config = config.copy()
             config.seed = int(chosen)
         validate(config)
         super().__init__(rng=int(config.seed))
         self.config_source = config  # as composed, for records and hashing
-        self.config: CogovConfig = OmegaConf.to_object(config)  # plain dataclasses: fast reads
-        config = self.config
-        world, residents = config.world, config.residents
+        # plain dataclasses: fast reads
+        cfg = self.config = cast(CogovConfig, OmegaConf.to_object(config))
+        world, residents = cfg.world, cfg.residents
         self.cost = float(residents.cost)
         self.noise = float(residents.noise)
         self.exploration = float(residents.exploration)
@@ -118,12 +130,13 @@ class CoGovModel(mesa.Model):
         self.population = Population.initial(self.lattice.size, residents, self.rng)
         self._grid: OrthogonalVonNeumannGrid | None = None
         self._resident_list: list[Resident] | None = None
-        if Engine(config.engine) is Engine.agents:  # its residents act as Mesa agents
-            self._place_residents()
-        self.engine = ENGINES[Engine(config.engine).value](self)
-        self.shock = Shock(config.shock)
+        if Engine(cfg.engine) is Engine.agents:  # its residents act as Mesa agents
+            self._grid, self._resident_list = self._place_residents()
+        self.engine = ENGINES[Engine(cfg.engine).value](self)
+        self.shock = Shock(cfg.shock)
         self.flow = IssueFlow(self)
-        self.institutions = bool(config.structure.institutions)
+        self.discovery = Discovery(self)
+        self.institutions = bool(cfg.structure.institutions)
         self.super_grid_active = False
         self.assessment: Assessment | None = None
         self.time_used: dict[str, float] = dict.fromkeys(TIME_USES, 0.0)
@@ -132,36 +145,37 @@ class CoGovModel(mesa.Model):
         self.work_at_burn_in: dict[str, tuple[float, float]] = {}
         if self.institutions:
             self._build_institutions()
-            self.flow.raise_initial_issues(config.issues.initial_open_share)
+            self.flow.raise_initial_issues(cfg.issues.initial_open_share)
 
         self.metrics: dict[str, float] = measure(self)
         self.datacollector = DailyRecord(self.metrics)
         self.datacollector.collect(self)
 
-    def _place_residents(self) -> None:
-        """Mesa's cell grid with one :class:`Resident` on each cell, in Mesa's order (index
-        ``x * height + y``, as in the population arrays). The agents engine needs them from the
-        start; the fast engine never does, so it builds them on first use (inspection,
-        visualisation): a Resident reads and writes the population arrays, whenever made."""
+    def _place_residents(self) -> tuple[OrthogonalVonNeumannGrid, list[Resident]]:
+        """Mesa's cell grid with one :class:`Resident` on each cell, and the residents in Mesa's
+        order (index ``x * height + y``, as in the population arrays). The agents engine needs
+        them from the start; the fast engine never does, so it builds them on first use
+        (inspection, visualisation): a Resident reads and writes the population arrays,
+        whenever made."""
         world = self.config.world
-        self._grid = OrthogonalVonNeumannGrid(
+        grid = OrthogonalVonNeumannGrid(
             (world.width, world.height), torus=world.torus, capacity=1, random=self.random
         )
-        cells = self._grid.all_cells.cells
-        self._resident_list = [Resident(self, cell, index) for index, cell in enumerate(cells)]
+        cells = grid.all_cells.cells
+        return grid, [Resident(self, cell, index) for index, cell in enumerate(cells)]
 
     @property
     def grid(self) -> OrthogonalVonNeumannGrid:
         """Mesa's cell grid of the households, each cell holding its Resident."""
         if self._grid is None:
-            self._place_residents()
+            self._grid, self._resident_list = self._place_residents()
         return self._grid
 
     @property
     def resident_list(self) -> list[Resident]:
         """The households as Mesa agents, ``resident_list[i]`` for household ``i``."""
         if self._resident_list is None:
-            self._place_residents()
+            self._grid, self._resident_list = self._place_residents()
         return self._resident_list
 
     def _build_institutions(self) -> None:
@@ -226,7 +240,7 @@ class CoGovModel(mesa.Model):
         self.engine.co_production_round()
         self.engine.raise_issues()
         self.engine.report_issues()
-        self.flow.patrol_and_sense()
+        self.discovery.patrol_and_sense()
         self.flow.route_discovered()
         self.flow.release_due()
         for handler in [*self.departments, *self.workstations, *self.social_orgs]:
@@ -279,35 +293,6 @@ class CoGovModel(mesa.Model):
         )
 
     # -- services the institutions offer one another --------------------------------------
-
-    @property
-    def channel_ease(self) -> float:
-        """Daily reporting probability at full trust: base ease plus digital channels."""
-        discovery = self.config.discovery
-        coverage = self.street_office.digital_coverage if self.institutions else 0.0
-        return min(1.0, discovery.channel_ease + discovery.digital_ease * coverage)
-
-    def patrol_visits_per_unit(self) -> np.ndarray:
-        """Household inspections per grid unit today: grid workers, plus in the super grid
-        party members and co-producing volunteers."""
-        discovery, shock = self.config.discovery, self.config.shock
-        patrolling = self.street_office.grid_workers_per_unit() - self.flow.grid_casework
-        visits = np.maximum(0.0, patrolling) * discovery.patrol_households
-        if self.super_grid_active:
-            unit_share = (
-                self.unit_households / self.community_households[self.partition.unit_community]
-            )
-            branch_capacity = np.array([b.capacity for b in self.party_branches])
-            visits += (
-                branch_capacity[self.partition.unit_community] * unit_share * shock.party_households
-            )
-            volunteers = np.bincount(
-                self.partition.grid_unit,
-                weights=self.population.participating,
-                minlength=self.partition.n_grid_units,
-            )
-            visits += volunteers * shock.volunteer_households
-        return visits
 
     def social_orgs_in(self, community: int) -> list[SocialOrganisation]:
         return self.social_orgs_by_community[community]

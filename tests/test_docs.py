@@ -1,8 +1,11 @@
-"""The model description stays complete: every configuration key a user can set and every
+"""The model description stays complete and true: every configuration key a user can set and every
 metric the model records is named in docs/ODD.md (in backticks, as the dotted key or name)."""
 
 from __future__ import annotations
 
+import functools
+import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -37,3 +40,37 @@ def test_every_metric_is_documented(odd_text):
     names = list(dict.fromkeys([*model.metrics, *model.headline()]))
     missing = missing_from(odd_text, names)
     assert not missing, f"docs/ODD.md does not name these metrics: {', '.join(missing)}"
+
+
+ROOT = ODD.parent.parent
+MAP_ROW = re.compile(r"^\| (7\.\d+) \| `([\w/]+\.py)` \| (.+) \|$", re.MULTILINE)
+
+
+def section_map(text: str) -> list[tuple[str, str, list[str]]]:
+    """The rows of the table "ODD section → module": section, module file, names in it."""
+    return [
+        (section, module, re.findall(r"`([\w.]+)`", names))
+        for section, module, names in MAP_ROW.findall(text)
+    ]
+
+
+def test_the_section_map_lists_every_submodel(odd_text):
+    submodels = set(re.findall(r"^### (7\.\d+) ", odd_text, re.MULTILINE))
+    mapped = {section for section, _, _ in section_map(odd_text)}
+    assert submodels, "docs/ODD.md has no subsections 7.x"
+    assert submodels <= mapped, f"not in the section map: {sorted(submodels - mapped)}"
+
+
+def test_every_module_and_name_in_the_section_map_exists(odd_text):
+    wrong = []
+    for section, module, names in section_map(odd_text):
+        if not (ROOT / module).is_file():
+            wrong.append(f"{section}: no file {module}")
+            continue
+        code = importlib.import_module(module.removesuffix(".py").replace("/", "."))
+        for name in names:
+            try:
+                functools.reduce(getattr, name.split("."), code)
+            except AttributeError:
+                wrong.append(f"{section}: {module} has no {name}")
+    assert not wrong, "the section map in docs/ODD.md is out of date:\n" + "\n".join(wrong)

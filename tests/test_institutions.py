@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.issues import NOT_YET
+from model.issues import NOT_YET, IssueStore, TaskStore
 from tests.conftest import build, days, world
 
 STRUCTURES = ["bureaucratic", "party_led", "grid", "sanshe", "decentralised", "co_governance"]
@@ -132,3 +132,8 @@ def test_every_structure_runs_with_every_shock():
             )
             model.run_for(10)
             assert model.metrics["issues_created"] > 0
+
+
+@pytest.mark.parametrize("store", [IssueStore, TaskStore])
+def test_every_column_is_declared_for_type_checkers(store):
+    assert set(store.__annotations__) == set(store.columns)

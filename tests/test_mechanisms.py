@@ -235,7 +235,7 @@ def test_super_grid_adds_party_and_volunteer_visits():
     off = build(*SMALL, *base, "shock.super_grid=false")
     on.run_for(2)
     off.run_for(2)
-    assert (on.patrol_visits_per_unit() > off.patrol_visits_per_unit()).all()
+    assert (on.discovery.patrol_visits_per_unit() > off.discovery.patrol_visits_per_unit()).all()
 
 
 def test_social_orgs_without_revenue_live_off_their_grant_and_exit():
