@@ -494,6 +494,7 @@ def predicted_against_observed(frame: pd.DataFrame, targets: list[Target]) -> pd
                 "target": target.id,
                 "quantity": target.quantity,
                 "period": target.when,
+                "year": target.year,
                 "confidence": target.confidence,
                 "observed": target.value,
                 "observed_low": target.low,
@@ -505,6 +506,15 @@ def predicted_against_observed(frame: pd.DataFrame, targets: list[Target]) -> pd
             }
         )
     return pd.DataFrame(rows)
+
+
+def inside_by_year(table: pd.DataFrame) -> str:
+    """How many observed values lie inside the predicted interval, per year observed
+    (``2019 2 of 3; 2021 0 of 4``): a preset stands for one period, not for every year."""
+    counts = table.groupby("year", sort=True)["inside"].agg(["sum", "count"])
+    return "; ".join(
+        f"{year} {int(r['sum'])} of {int(r['count'])}" for year, r in counts.iterrows()
+    )
 
 
 def format_comparison(table: pd.DataFrame) -> str:

@@ -110,6 +110,7 @@ def _print_validation(cfg: DictConfig, frame) -> None:
     from experiments.calibration import (
         _targets_path,
         format_comparison,
+        inside_by_year,
         predicted_against_observed,
     )
     from experiments.targets import validation_targets
@@ -119,7 +120,10 @@ def _print_validation(cfg: DictConfig, frame) -> None:
     table = predicted_against_observed(reform, targets)
     print(f"validation: {cfg.experiment.structures[-1]} against figures the fit never saw")
     print(format_comparison(table))
-    print(f"{int(table['inside'].sum())} of {len(table)} observed values inside the interval")
+    print(
+        f"{int(table['inside'].sum())} of {len(table)} observed values inside the interval "
+        f"(by year observed: {inside_by_year(table)})"
+    )
 
 
 app = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(run_task)

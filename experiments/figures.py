@@ -416,7 +416,7 @@ def calibration_fit(cfg: DictConfig, specs: list[RunSpec], lang: str):
 
 def validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
     """The reform's predictions against the later figures the calibration never saw."""
-    from experiments.calibration import _targets_path, predicted_against_observed
+    from experiments.calibration import _targets_path, inside_by_year, predicted_against_observed
     from experiments.targets import validation_targets
 
     frame = results_frame(specs, cfg.results.db)
@@ -431,13 +431,15 @@ def validation(cfg: DictConfig, specs: list[RunSpec], lang: str):
         f"95% interval over {cfg.experiment.draws} posterior draws, one seed each) against "
         "figures observed after the reform (red), none of which the calibration used. "
         f"{int(table['inside'].sum())} of {len(table)} observed values lie inside the "
-        "predicted interval."
+        f"predicted interval (by year observed: {inside_by_year(table)}); the preset stands for "
+        "the reform's first year."
     )
     chinese = (
         f"样本外验证: structure={cfg.experiment.structures[-1]}, 沿用"
         f"{cfg.experiment.calibration}的校准参数不变(蓝: {cfg.experiment.draws}次后验抽样、"
         "每次一个随机种子的中位数及95%区间), 与改革后的观测数据(红)对比, 校准未使用其中任何"
-        f"数据。{len(table)}个观测值中有{int(table['inside'].sum())}个落在预测区间内。"
+        f"数据。{len(table)}个观测值中有{int(table['inside'].sum())}个落在预测区间内"
+        f"(按观测年份: {inside_by_year(table)}); 该预设代表改革第一年。"
     )
     return fig, _caption(lang, english, chinese)
 
