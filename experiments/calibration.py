@@ -213,7 +213,8 @@ def run_calibration(cfg: DictConfig, extra_overrides: Sequence[str] = ()) -> pd.
             history = abc.new(f"sqlite:///{db}", {t.id: t.value for t in targets})
             print(
                 f"{experiment.name}: {len(found)} parameters, {len(targets)} targets, "
-                f"{experiment.particles} particles, {experiment.generations} generations -> {db}",
+                f"{experiment.particles} particles, at most {experiment.generations} "
+                f"generations -> {db}",
                 flush=True,
             )
         left = experiment.generations - (history.max_t + 1)
@@ -341,7 +342,8 @@ def store_calibration(
     summary.insert(0, "calibration", name)
     write_table(cfg.results.db, "calibration_summary", summary, replace_where={"calibration": name})
     print(format_summary(summary))
-    path = write_calibrated(cfg, summary, found)
+    generations = int(particles["generation"].max()) + 1
+    path = write_calibrated(cfg, summary, found, generations)
     write_posterior(cfg, particles, found)
     print(f"posterior medians: {path} (use calibrated={name})")
 
@@ -385,7 +387,9 @@ def write_posterior(cfg: DictConfig, particles: pd.DataFrame, found: list[Prior]
     return path
 
 
-def write_calibrated(cfg: DictConfig, summary: pd.DataFrame, found: list[Prior]) -> Path:
+def write_calibrated(
+    cfg: DictConfig, summary: pd.DataFrame, found: list[Prior], generations: int
+) -> Path:
     """``configs/calibrated/<name>.yaml`` (or ``experiment.output``): the posterior medians
     as a config group option."""
     from experiments.files import atomic_path
@@ -406,7 +410,7 @@ def write_calibrated(cfg: DictConfig, summary: pd.DataFrame, found: list[Prior])
     header = (
         "# @package _global_\n"
         f"# Posterior medians of experiment={experiment.name} (ABC-SMC with pyabc): "
-        f"{experiment.particles} particles,\n# {experiment.generations} generations, fitted under "
+        f"{experiment.particles} particles,\n# {generations} generations, fitted under "
         f"structure={experiment.structures[0]} to the calibrate targets of {experiment.targets}.\n"
         "# Written by the calibration; docs/ODD.md (Calibration and validation) reports it.\n"
     )

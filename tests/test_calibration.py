@@ -235,3 +235,25 @@ def test_the_calibrated_baseline_reproduces_its_targets_over_seeds():
         values = np.array([run[target.quantity] for run in runs], dtype=float)
         spread = np.hypot(target.sd, values.std(ddof=1) / np.sqrt(len(values)))
         assert abs(values.mean() - target.value) <= 2 * spread, (target.id, values.mean())
+
+
+@pytest.mark.slow
+def test_the_posterior_predictive_is_the_same_at_50_and_100_households_a_side():
+    """The calibration runs on 50 x 50; 20 posterior draws (one seed each) give the same mean
+    of every calibrated quantity at 100 x 100, within three standard errors."""
+    from experiments.calibration import posterior_draws, simulate, with_parameters
+
+    draws = posterior_draws(load_config("experiment=validate_reform"), 20, seed=7)
+    quantities = sorted({t.quantity for t in calibration_targets()})
+    means = {}
+    for side in (50, 100):
+        base = load_config("structure=beijing_2019", f"world.width={side}", f"world.height={side}")
+        runs = np.array(
+            [
+                [simulate(with_parameters(base, draw, seed), quantities)[q] for q in quantities]
+                for seed, draw in enumerate(draws)
+            ]
+        )
+        means[side] = (runs.mean(axis=0), runs.std(axis=0, ddof=1) / np.sqrt(len(runs)))
+    (small, small_se), (large, large_se) = means[50], means[100]
+    assert (np.abs(small - large) <= 3 * np.hypot(small_se, large_se)).all(), (small, large)
