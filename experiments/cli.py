@@ -87,9 +87,31 @@ def run_experiment_job(cfg: DictConfig) -> dict:
         if owner == experiment.name:
             files, captions[name] = draw(cfg, specs, name)
             print(f"figure: {', '.join(str(f) for f in files)}")
+    _print_robustness(cfg)
     write_captions(Path(cfg.results.figures_dir), captions, cfg.lang)
     print(f"runs stored in {cfg.results.db} (tables runs, timeseries)")
     return {"runs": len(specs)}
+
+
+def _print_robustness(cfg: DictConfig) -> None:
+    """After a robustness experiment, its regret summary; after scenario discovery, its
+    boxes (both read back from the tables the figures stored)."""
+    from model.schema import Method
+
+    method = Method(cfg.experiment.method)
+    if method not in (Method.lhs, Method.prim):
+        return
+    from experiments.robustness import format_boxes, format_regret, summarise_regret
+    from experiments.store import connect
+
+    name = cfg.experiment.name
+    with connect(cfg.results.db) as con:
+        if method is Method.lhs:
+            table = con.execute("SELECT * FROM robustness WHERE experiment = ?", [name]).df()
+            print(format_regret(summarise_regret(table)))
+        else:
+            table = con.execute("SELECT * FROM scenarios WHERE experiment = ?", [name]).df()
+            print(format_boxes(table))
 
 
 def _print_indices(cfg: DictConfig, specs: list, seconds: float) -> None:

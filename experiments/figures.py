@@ -332,7 +332,7 @@ def calibration_posterior(cfg: DictConfig, specs: list[RunSpec], lang: str):
         )
         ax.axhline(1 / (high - low), color="0.4", ls="--", lw=0.8)
         ax.axvline(row["median"], color="k", lw=0.8)
-        ax.set_title(f"({letter}) {label(row['parameter'], lang)}", loc="left")
+        ax.set_title(f"({letter}) {label(row['parameter'], lang)}", loc="left", fontsize=7)
         ax.set_yticks([])
     for ax in axes.flat[len(keys) :]:
         ax.set_visible(False)

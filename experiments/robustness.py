@@ -15,6 +15,7 @@ where the answer is yes, and scores the inputs' importance with extra trees. Tab
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, cast
 
 import numpy as np
@@ -24,6 +25,9 @@ from omegaconf import DictConfig
 from experiments.labels import HIGHER_IS_BETTER, LOWER_IS_BETTER
 from model.config import plain_list
 from model.errors import ConfigError
+
+# ema_workbench warns on import that an evaluator cogov does not use is unavailable
+warnings.filterwarnings("ignore", message="ipyparallel not installed")
 
 QUESTION_KINDS = ("beats", "all_below", "all_above")
 INPUT = "input."
@@ -152,7 +156,7 @@ def discover(
     density and mass) and the peeling trajectory."""
     from ema_workbench.analysis import prim
 
-    x = points.groupby("point")[inputs].first()
+    x = points.groupby("point")[inputs].first().astype(float)  # PRIM pastes fractional limits
     y = answer(points, question).loc[x.index].to_numpy()
     if y.all() or not y.any():
         return pd.DataFrame(), pd.DataFrame()
@@ -188,7 +192,7 @@ def feature_scores(points: pd.DataFrame, inputs: list[str], outcomes: dict[str, 
     """Extra-trees feature scores of each input for each outcome (ema-workbench)."""
     from ema_workbench.analysis import feature_scoring
 
-    x = points.groupby("point")[inputs].first()
+    x = points.groupby("point")[inputs].first().astype(float)  # PRIM pastes fractional limits
     rows = []
     for name, y in outcomes.items():
         y = y.loc[x.index]
@@ -233,3 +237,32 @@ def stored_design(cfg: DictConfig) -> tuple[pd.DataFrame, list[str]]:
     return points.rename(columns=lambda c: c.removeprefix(INPUT)), [
         c.removeprefix(INPUT) for c in inputs
     ]
+
+
+def format_regret(summary: pd.DataFrame) -> str:
+    """Per metric, each structure's median and 90th-percentile regret and the share of
+    futures in which it is best, best share first."""
+    lines = [f"{'metric / structure':<40} {'median':>8} {'p90':>8} {'best in':>8}"]
+    for metric, part in summary.groupby("metric", sort=False):
+        lines.append(f"{metric} ({better(metric)} is better)")
+        for row in part.sort_values("best_share", ascending=False).itertuples():
+            lines.append(
+                f"  {row.structure:<38} {row.median_regret:>8.3g} {row.p90_regret:>8.3g} "
+                f"{row.best_share:>7.0%}"
+            )
+    return "\n".join(lines)
+
+
+def format_boxes(scenarios: pd.DataFrame) -> str:
+    """Per question: how often the answer is yes, and the chosen PRIM box (its restricted
+    inputs, coverage and density)."""
+    lines = []
+    for question, box in scenarios.groupby("question", sort=False):
+        first = box.iloc[0]
+        lines.append(
+            f"{question}: yes in {first.share_yes:.0%} of futures; box with coverage "
+            f"{first.coverage:.2f}, density {first.density:.2f}, mass {first.mass:.2f}:"
+        )
+        for row in box[box["restricted"]].itertuples():
+            lines.append(f"  {row.input:<40} {row.low:.3g} .. {row.high:.3g}")
+    return "\n".join(lines)

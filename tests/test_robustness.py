@@ -49,6 +49,38 @@ def test_regret_is_the_shortfall_from_the_best_structure_at_each_point():
     assert (regret >= 0).all() and table.groupby(["metric", "point"])["is_best"].sum().eq(1).all()
 
 
+def test_prim_finds_the_box_over_an_integer_input():
+    """An integer input (a rounded posterior draw such as government.dispatch_delay) gets a
+    box with fractional limits."""
+    from experiments.robustness import discover
+
+    rng = np.random.default_rng(0)
+    delay = rng.integers(0, 11, 200)
+    synergy = rng.uniform(3.5, 5.5, 200)
+    points = pd.DataFrame(
+        {
+            "point": np.repeat(np.arange(200), 2),
+            "structure": ["sanshe", "bureaucratic"] * 200,
+            "problem_resolution_rate": np.ravel(
+                np.column_stack([np.where(delay > 5, 0.9, 0.5), np.full(200, 0.7)])
+            ),
+            "government.dispatch_delay": np.repeat(delay, 2),
+            "residents.synergy": np.repeat(synergy, 2),
+        }
+    )
+    question = {
+        "kind": "beats",
+        "metric": "problem_resolution_rate",
+        "structure": "sanshe",
+        "other": "bureaucratic",
+    }
+    box, _ = discover(points, ["government.dispatch_delay", "residents.synergy"], question, 0.5)
+    limits = box.set_index("input")
+    assert limits.loc["government.dispatch_delay", "restricted"]
+    assert 5 <= limits.loc["government.dispatch_delay", "low"] <= 6
+    assert limits["density"].iloc[0] == pytest.approx(1.0)
+
+
 def test_lhs_design_runs_every_structure_with_the_same_seeds_at_every_point():
     cfg = load_config(
         "experiment=robustness", *SMALL, "experiment.samples=5", "experiment.calibration=null"
