@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,8 +24,10 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from omegaconf import DictConfig
 
@@ -726,36 +729,42 @@ def sensitivity_indices(cfg: DictConfig, specs: list[RunSpec], lang: str):
     store_indices(cfg, table)
     outputs = list(cfg.experiment.outputs)
     kinds = list(dict.fromkeys(table["index"]))
-    fig, axes = plt.subplots(1, len(outputs), figsize=(7.2, 2.6), sharey=True, squeeze=False)
-    for ax, output in zip(axes.flat, outputs, strict=True):
+    fig, axes = plt.subplots(1, len(outputs), figsize=(7.2, 2.8), sharey=True, squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, output, letter in zip(axes.flat, outputs, LETTERS, strict=False):
         part = table[table["output"] == output]
         levers = list(dict.fromkeys(part["lever"]))
         y = np.arange(len(levers))
         for k, kind in enumerate(kinds):
             rows = part[part["index"] == kind].set_index("lever").loc[levers]
+            resolved = rows["resolved"].to_numpy(bool) | (kind == "sigma")
             ax.barh(
                 y + 0.38 * (k - 0.5),
                 rows["value"],
                 height=0.36,
                 xerr=rows["confidence"].fillna(0),
+                color=[to_rgba(colours[k], 1.0 if r else 0.3) for r in resolved],
                 label=kind,
                 error_kw={"lw": 0.6},
             )
         ax.set_yticks(y, [label(lever, lang) for lever in levers])
-        ax.set_title(label(output, lang), wrap=True)
+        title = textwrap.fill(f"({letter}) {label(output, lang)}", 24 if lang == "en" else 12)
+        ax.set_title(title, loc="left", fontsize=7)
         if "S1" in kinds:
             ax.set_xlim(-0.2, 1.2)  # Sobol indices lie in [0, 1]; wide bars mean few samples
-    axes.flat[0].legend(fontsize=7)
+    handles = [Patch(color=colours[k]) for k in range(len(kinds))]
+    axes.flat[0].legend(handles, kinds, fontsize=7)
     fig.tight_layout()
     method = cfg.experiment.method.name.capitalize()
     english = (
         f"Global sensitivity ({method}, SALib) of headline outcomes to "
         f"the main levers; {cfg.experiment.samples} base samples, seeds averaged as "
-        "replicates; bars: 95% confidence."
+        "replicates; bars: 95% confidence; pale: not resolved (the interval is not narrower "
+        "than the index)."
     )
     chinese = (
         f"主要结果对主要杠杆的全局敏感性({method}, SALib); {cfg.experiment.samples}个基础样本, "
-        "随机种子作为重复取均值; 误差线: 95%置信区间。"
+        "随机种子作为重复取均值; 误差线: 95%置信区间; 浅色: 未分辨(区间不窄于指数本身)。"
     )
     return fig, _caption(lang, english, chinese)
 

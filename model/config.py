@@ -96,7 +96,7 @@ def _check_sum(cfg: DictConfig, key: str, names: tuple[str, ...] = (), leaf: str
     if abs(total - 1.0) > 1e-6:
         what = f"{key}.*.{leaf}" if names else key
         parts = ", ".join(f"{k}={v}" for k, v in values.items())
-        raise ConfigError(what, f"{what} shares must sum to 1 (they sum to {total:.6g}: {parts})")
+        raise ConfigError(key, f"{what} shares must sum to 1 (they sum to {total:.6g}: {parts})")
 
 
 def validate(cfg: DictConfig, *, memory: bool = True) -> None:

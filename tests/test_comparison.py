@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -217,6 +217,8 @@ def test_kaplan_meier_agrees_with_lifelines(durations, data):
     times, survival = kaplan_meier(np.array(durations), np.array(closed))
     expected = fitter.survival_function_.iloc[:, 0]
     np.testing.assert_allclose(survival, expected.loc[times].to_numpy(), atol=1e-12)
+    # a curve that lands exactly on 0.5 has no unique median (lifelines' rounding decides)
+    assume(not np.isclose(survival, 0.5, rtol=0, atol=1e-9).any())
     median = fitter.median_survival_time_
     assert km_median(times, survival) == pytest.approx(median) or (
         np.isnan(km_median(times, survival)) and np.isinf(median)
