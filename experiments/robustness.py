@@ -244,7 +244,7 @@ def format_regret(summary: pd.DataFrame) -> str:
     futures in which it is best, best share first."""
     lines = [f"{'metric / structure':<40} {'median':>8} {'p90':>8} {'best in':>8}"]
     for metric, part in summary.groupby("metric", sort=False):
-        lines.append(f"{metric} ({better(metric)} is better)")
+        lines.append(f"{metric} ({better(str(metric))} is better)")
         for row in part.sort_values("best_share", ascending=False).itertuples():
             lines.append(
                 f"  {row.structure:<38} {row.median_regret:>8.3g} {row.p90_regret:>8.3g} "
