@@ -202,6 +202,7 @@ def run_calibration(cfg: DictConfig, extra_overrides: Sequence[str] = ()) -> pd.
     found = priors(experiment)
     base = base_config(cfg, list(extra_overrides))
     settings = settings_hash(cfg, base, targets)
+    experiment.calibration = calibration_name(experiment, settings)
     db = history_path(cfg, settings)
     db.parent.mkdir(parents=True, exist_ok=True)
     with Progress(experiment.generations):  # pyabc's own log lines become progress lines
@@ -343,7 +344,7 @@ def store_calibration(
     write_table(cfg.results.db, "calibration_summary", summary, replace_where={"calibration": name})
     print(format_summary(summary))
     generations = int(particles["generation"].max()) + 1
-    path = write_calibrated(cfg, summary, found, generations)
+    path = write_calibrated(cfg, summary, found, generations, settings)
     write_posterior(cfg, particles, found)
     print(f"posterior medians: {path} (use calibrated={name})")
 
@@ -364,6 +365,27 @@ def calibrated_path(experiment: DictConfig) -> Path:
     if experiment.output:
         return Path(experiment.output).expanduser()
     return CONFIG_DIR / "calibrated" / f"{experiment.calibration}.yaml"
+
+
+def calibration_name(experiment: DictConfig, settings: str) -> str:
+    """The name this calibration is stored and written under: ``experiment.calibration``,
+    unless its calibrated file already holds a calibration with other settings (another
+    size, other particles, other priors or model); then ``<name>-<settings>``, so that a
+    trial never overwrites a committed calibration. To replace one, delete its file or set
+    ``experiment.output``."""
+    name = experiment.calibration
+    path = calibrated_path(experiment)
+    if experiment.output or not path.exists():
+        return name
+    recorded = re.search(r"^# settings: (\w+)$", path.read_text(encoding="utf-8"), re.M)
+    if recorded and recorded[1] == settings:
+        return name
+    renamed = f"{name}-{settings[:8]}"
+    print(
+        f"{experiment.name}: {path} holds a calibration with other settings; this one is "
+        f"stored as {renamed} (to replace {name}, delete its file or set experiment.output)"
+    )
+    return renamed
 
 
 def posterior_path(experiment: DictConfig) -> Path:
@@ -388,7 +410,7 @@ def write_posterior(cfg: DictConfig, particles: pd.DataFrame, found: list[Prior]
 
 
 def write_calibrated(
-    cfg: DictConfig, summary: pd.DataFrame, found: list[Prior], generations: int
+    cfg: DictConfig, summary: pd.DataFrame, found: list[Prior], generations: int, settings: str
 ) -> Path:
     """``configs/calibrated/<name>.yaml`` (or ``experiment.output``): the posterior medians
     as a config group option."""
@@ -413,6 +435,7 @@ def write_calibrated(
         f"{experiment.particles} particles,\n# {generations} generations, fitted under "
         f"structure={experiment.structures[0]} to the calibrate targets of {experiment.targets}.\n"
         "# Written by the calibration; docs/ODD.md (Calibration and validation) reports it.\n"
+        f"# settings: {settings}\n"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as temp:

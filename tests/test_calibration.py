@@ -257,3 +257,30 @@ def test_the_posterior_predictive_is_the_same_at_50_and_100_households_a_side():
         means[side] = (runs.mean(axis=0), runs.std(axis=0, ddof=1) / np.sqrt(len(runs)))
     (small, small_se), (large, large_se) = means[50], means[100]
     assert (np.abs(small - large) <= 3 * np.hypot(small_se, large_se)).all(), (small, large)
+
+
+def test_a_trial_calibration_never_overwrites_one_with_other_settings(tmp_path, monkeypatch):
+    """The issue's quick command (20 particles, 30 x 30) next to the committed calibration:
+    stored under its own name; the same settings keep the name (a rerun continues it)."""
+    from experiments.calibration import calibration_name
+
+    monkeypatch.setattr(calibration, "CONFIG_DIR", tmp_path)
+    (tmp_path / "calibrated").mkdir()
+    (tmp_path / "calibrated" / "beijing_2019.yaml").write_text("# settings: 4ee0c6b86049\n")
+    experiment = load_config("experiment=calibrate", "experiment.particles=20").experiment
+    assert calibration_name(experiment, "4ee0c6b86049") == "beijing_2019"
+    assert calibration_name(experiment, "040c0c1104c3") == "beijing_2019-040c0c11"
+    experiment.output = str(tmp_path / "mine.yaml")  # an explicit file is the user's choice
+    assert calibration_name(experiment, "040c0c1104c3") == "beijing_2019"
+
+
+def test_the_committed_calibration_records_the_presets_settings():
+    """configs/calibrated/beijing_2019.yaml was made by `uv run cogov experiment=calibrate`
+    as configured now (model, priors, targets, particles): its settings line matches."""
+    cfg = load_config("experiment=calibrate")
+    targets = calibration_targets(calibration._targets_path(cfg.experiment))
+    settings = settings_hash(cfg, calibration.base_config(cfg, []), targets)
+    assert f"# settings: {settings}\n" in CALIBRATED.read_text(encoding="utf-8"), (
+        "the model or the calibration preset changed since the calibration: rerun "
+        "`uv run cogov experiment=calibrate` (after deleting configs/calibrated/beijing_2019.*)"
+    )
