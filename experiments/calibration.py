@@ -591,9 +591,11 @@ def bench_calibration(particles: int = 40, singles: int = 10) -> None:
         cfg.experiment.generations = 1
         start = time.perf_counter()
         targets = calibration_targets(_targets_path(cfg.experiment))
-        abc = _abc(cfg, base, targets, found)
-        history = abc.new(f"sqlite:///{Path(temp) / 'bench.db'}", {t.id: t.value for t in targets})
-        abc.run(max_nr_populations=1)
+        with Progress(1):
+            abc = _abc(cfg, base, targets, found)
+            observed = {t.id: t.value for t in targets}
+            history = abc.new(f"sqlite:///{Path(temp) / 'bench.db'}", observed)
+            abc.run(max_nr_populations=1)
         seconds = time.perf_counter() - start
         # the generation's simulations plus the prior sample pyabc draws to set its first epsilon
         simulations = history.total_nr_simulations + particles
