@@ -202,8 +202,8 @@ def run_calibration(cfg: DictConfig, extra_overrides: Sequence[str] = ()) -> pd.
     found = priors(experiment)
     base = base_config(cfg, list(extra_overrides))
     settings = settings_hash(cfg, base, targets)
-    experiment.calibration = calibration_name(experiment, settings)
     db = history_path(cfg, settings)
+    experiment.calibration = calibration_name(experiment, settings)
     db.parent.mkdir(parents=True, exist_ok=True)
     with Progress(experiment.generations):  # pyabc's own log lines become progress lines
         abc = _abc(cfg, base, targets, found)

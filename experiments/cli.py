@@ -80,51 +80,50 @@ def run_experiment_job(cfg: DictConfig) -> dict:
         print(format_table(table, "structure", list(experiment.outputs), cfg.lang))
     if Method(experiment.method) is Method.posterior:
         _print_validation(cfg, frame)
-    if Method(experiment.method) in (Method.sobol, Method.morris):
-        _print_indices(cfg, specs, seconds)
     captions = {}
     for name, (owner, _) in FIGURES.items():
         if owner == experiment.name:
             files, captions[name] = draw(cfg, specs, name)
             print(f"figure: {', '.join(str(f) for f in files)}")
-    _print_robustness(cfg)
+    _print_analysis(cfg, len(specs), seconds)
     write_captions(Path(cfg.results.figures_dir), captions, cfg.lang)
     print(f"runs stored in {cfg.results.db} (tables runs, timeseries)")
     return {"runs": len(specs)}
 
 
-def _print_robustness(cfg: DictConfig) -> None:
-    """After a robustness experiment, its regret summary; after scenario discovery, its
-    boxes (both read back from the tables the figures stored)."""
+def _print_analysis(cfg: DictConfig, runs: int, seconds: float) -> None:
+    """What the experiment's figure stored, as text: sensitivity indices with their intervals
+    (and the sample size and this command's run time), a robustness experiment's regret
+    summary, or scenario discovery's boxes."""
     from model.schema import Method
 
-    method = Method(cfg.experiment.method)
-    if method not in (Method.lhs, Method.prim):
+    experiment = cfg.experiment
+    method = Method(experiment.method)
+    if method not in (Method.sobol, Method.morris, Method.lhs, Method.prim):
         return
     from experiments.robustness import format_boxes, format_regret, summarise_regret
+    from experiments.sensitivity import format_indices
     from experiments.store import connect
 
-    name = cfg.experiment.name
+    name = experiment.name
     with connect(cfg.results.db) as con:
         if method is Method.lhs:
             table = con.execute("SELECT * FROM robustness WHERE experiment = ?", [name]).df()
             print(format_regret(summarise_regret(table)))
-        else:
+        elif method is Method.prim:
             table = con.execute("SELECT * FROM scenarios WHERE experiment = ?", [name]).df()
             print(format_boxes(table))
-
-
-def _print_indices(cfg: DictConfig, specs: list, seconds: float) -> None:
-    """Sensitivity indices with their intervals, the sample size and this command's run time."""
-    from experiments.sensitivity import format_indices, indices
-
-    experiment = cfg.experiment
-    print(
-        f"{experiment.method.name}: {experiment.samples} base samples, "
-        f"{len(experiment.levers)} levers, {len(specs)} runs ({experiment.seeds} seeds each "
-        f"point); runs took {seconds:.0f} s in this command"
-    )
-    print(format_indices(indices(cfg, specs)))
+        else:
+            table = con.execute(
+                "SELECT * FROM sensitivity WHERE experiment = ? AND method = ?",
+                [name, method.value],
+            ).df()
+            print(
+                f"{method.name}: {experiment.samples} base samples, {len(experiment.levers)} "
+                f"levers, {runs} runs ({experiment.seeds} seeds each point); runs took "
+                f"{seconds:.0f} s in this command"
+            )
+            print(format_indices(table))
 
 
 def _print_validation(cfg: DictConfig, frame) -> None:
