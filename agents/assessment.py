@@ -26,28 +26,42 @@ class Assessment(Agent["CoGovModel"]):
         super().__init__(model)
         # per handler id: issues credited, on time, fix held, sum of satisfaction
         self.tallies = np.zeros((0, 4))
+        self.ended: list[tuple[np.ndarray, ...]] = []  # not yet tallied (:meth:`record`)
         self.assessments = 0
 
-    def credit(
-        self,
-        handler_ids: np.ndarray,
-        on_time: np.ndarray,
-        held: np.ndarray,
-        satisfaction: np.ndarray,
+    def record(
+        self, ids: np.ndarray, on_time: np.ndarray, held: np.ndarray, satisfaction: np.ndarray
     ) -> None:
-        """Issues have closed or been abandoned: entry ``j`` is one office that worked on one
-        of them (each office once per issue), how that issue ended, and its household's
-        satisfaction. Added in the order given."""
-        needed = len(self.model.flow.handlers)
+        """Issues ``ids`` have closed or been abandoned, in this order: whether each closed on
+        time, whether its fix held, and its household's satisfaction now. They are tallied
+        at the next assessment (:meth:`tally`): the offices of an ended issue no longer
+        change."""
+        self.ended.append((ids, on_time, held, satisfaction))
+
+    def tally(self) -> None:
+        """Add the issues ended since the last assessment to the offices that worked on them
+        (each office once per issue), in the order they ended."""
+        if not self.ended:
+            return
+        ids, on_time, held, satisfaction = (
+            np.concatenate(column) for column in zip(*self.ended, strict=True)
+        )
+        self.ended = []
+        flow = self.model.flow
+        handlers, which = flow.offices_of(ids)
+        needed = len(flow.handlers)
         if len(self.tallies) < needed:
             self.tallies = np.vstack([self.tallies, np.zeros((needed - len(self.tallies), 4))])
-        outcomes = np.column_stack([np.ones(len(handler_ids)), on_time, held, satisfaction])
-        np.add.at(self.tallies, handler_ids, outcomes)
+        outcomes = np.column_stack(
+            [np.ones(len(handlers)), on_time[which], held[which], satisfaction[which]]
+        )
+        np.add.at(self.tallies, handlers, outcomes)
 
     def step(self) -> None:
         duty = self.model.config.accountability
         if self.model.steps % duty.period_days:
             return
+        self.tally()
         for offices in (self.model.departments, self.model.workstations):
             scores = {}
             for office in offices:

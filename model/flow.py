@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -115,7 +114,9 @@ class IssueFlow:
         model, rng = self.model, self.model.rng
         cfg = model.config
         n = len(origins)
-        kind = rng.choice(len(KINDS), size=n, p=self.kind_shares(model.steps))
+        cdf = self.kind_shares(model.steps).cumsum()  # as Generator.choice(p=...) draws
+        cdf /= cdf[-1]
+        kind = cdf.searchsorted(rng.random(n), side="right")
         is_service = kind == SERVICE_KIND
         category = np.where(is_service, SERVICE, rng.integers(0, cfg.government.departments, n))
         several = rng.integers(2, max(2, cfg.issues.max_departments) + 1, n)
@@ -283,47 +284,50 @@ class IssueFlow:
         (``sequential``) the first on ``ready`` and each next one a hand-off after its
         predecessor is done. Draws the tasks' work, then the pressure draw of each task
         released today into the queue of an office under pressure (:meth:`_enqueue`)."""
-        rng = self.model.rng
+        rng, today = self.model.rng, self.model.steps
+        issue = len(routes.route)  # the issue's position in today's list
         routes.route.append(ROUTES.index(route))
-        routes.ready.append(ready)
-        routes.sequential.append(sequential)
-        routes.extra.append(extra)
+        count = len(handlers)
+        routes.issue.extend([issue] * count)
         routes.handlers.extend([h.handler_id for h in handlers])
-        routes.normals.extend(rng.standard_normal(len(handlers)).tolist())
-        if ready > self.model.steps:  # released later: no pressure draw today
-            routes.pressure.extend([NO_DRAW] * len(handlers))
-            return
+        routes.normals.extend(rng.standard_normal(count).tolist())
+        routes.extra.extend([extra] * count)
+        routes.ready.extend([ready] * count)
+        if sequential:  # only the first is released; each task releases the next when done
+            routes.released.extend([True] + [False] * (count - 1))
+            routes.chained.extend([True] * (count - 1) + [False])
+        else:
+            routes.released.extend([True] * count)
+            routes.chained.extend([False] * count)
         released = handlers[:1] if sequential else handlers
-        for handler in released:
-            routes.pressure.append(rng.random() if handler.under_pressure else NO_DRAW)
-        routes.pressure.extend([NO_DRAW] * (len(handlers) - len(released)))
+        for handler in released:  # released later: no pressure draw today
+            draw = ready <= today and handler.under_pressure
+            routes.pressure.append(rng.random() if draw else NO_DRAW)
+        routes.pressure.extend([NO_DRAW] * (count - len(released)))
 
     def _dispatch(self, ids: np.ndarray, routes: Routes) -> None:
         """Create the tasks of issues ``ids`` as ``routes`` chose them, in the issues' order,
         and release or schedule them."""
         issues, tasks = self.issues, self.tasks
         route = np.array(routes.route, np.int8)
-        counts = issues.n_tasks(ids)
-        kind = np.repeat(issues.kind[ids], counts)
+        issue = np.array(routes.issue, np.int64)  # per task, its issue's position in ids
         spread = self.model.config.issues.work_spread
-        work = self.work_median[kind] * np.exp(spread * np.array(routes.normals)) + np.repeat(
-            routes.extra, counts
-        )
-        task_ids = tasks.add(np.repeat(ids, counts), routes.handlers, work)
-        first = task_ids[np.cumsum(counts) - counts]
+        work = self.work_median[issues.kind[ids][issue]] * np.exp(
+            spread * np.array(routes.normals)
+        ) + np.array(routes.extra)
+        task_ids = tasks.add(ids[issue], routes.handlers, work)
+        counts = np.bincount(issue, minlength=len(ids))
         issues.route[ids] = route
         issues.tasks_left[ids] = counts
-        issues.first_task[ids] = first
+        issues.first_task[ids] = task_ids[np.cumsum(counts) - counts]
         for name, count in zip(
             ROUTES, np.bincount(route, minlength=len(ROUTES)).tolist(), strict=True
         ):
             self.routes[name] += count
-        position = task_ids - np.repeat(first, counts)  # 0 for an issue's first task
-        sequential = np.repeat(routes.sequential, counts)
-        chained = sequential & (position < np.repeat(counts, counts) - 1)
+        chained = np.array(routes.chained)
         tasks.next_task[task_ids[chained]] = task_ids[chained] + 1
-        released = ~sequential | (position == 0)
-        ready = np.repeat(routes.ready, counts)[released]
+        released = np.array(routes.released)
+        ready = np.array(routes.ready, np.int64)[released]
         task_ids, pressure = task_ids[released], np.array(routes.pressure)[released]
         tasks.ready[task_ids] = ready
         today = ready <= self.model.steps
@@ -418,8 +422,7 @@ class IssueFlow:
             self._release_later(following, np.full(len(following), day + handoff))
         np.subtract.at(issues.tasks_left, owners, 1)
         # each issue closes with the last of its tasks: order the closures by that task
-        reversed_first = np.unique(owners[::-1], return_index=True)[1]
-        last = owners[np.sort(len(owners) - 1 - reversed_first)]
+        last = np.array(list(dict.fromkeys(owners[::-1].tolist()))[::-1], np.int64)
         self.close(last[issues.tasks_left[last] == 0])
 
     def close(self, ids: np.ndarray) -> None:
@@ -454,19 +457,22 @@ class IssueFlow:
         offset = np.arange(len(which)) - np.repeat(np.cumsum(counts) - counts, counts)
         return self.issues.first_task[ids][which] + offset, which
 
+    def offices_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The offices (handler ids) that worked on dispatched issues ``ids``, each office once
+        per issue, in the issues' order, and for each the position in ``ids`` of its issue."""
+        tasks, which = self._tasks_of(ids)
+        handlers = self.tasks.handler[tasks]
+        first = np.unique(which * len(self.handlers) + handlers, return_index=True)[1]
+        return handlers[first], which[first]
+
     def _credit(self, ids: np.ndarray, on_time: np.ndarray, held: np.ndarray) -> None:
-        """Tell the assessment (考核), if any, how issues ``ids`` ended (in this order) for the
-        offices that worked on them: each office once per issue."""
+        """Tell the assessment (考核), if any, how issues ``ids`` ended (in this order) and how
+        satisfied their households are now."""
         assessment = self.model.assessment
         if assessment is None or not len(ids):
             return
-        tasks, which = self._tasks_of(ids)
-        handlers = self.tasks.handler[tasks]
-        # one entry per issue and office, in the issues' order
-        first = np.unique(which * len(self.handlers) + handlers, return_index=True)[1]
-        handlers, which = handlers[first], which[first]
         satisfaction = self.model.population.satisfaction[self.issues.origin[ids]]
-        assessment.credit(handlers, on_time[which], held[which], satisfaction[which])
+        assessment.record(ids, on_time, held, satisfaction)
 
     def call_back(self) -> None:
         """Return calls (回访) due today: the caller says the problem is solved if the fix
@@ -528,19 +534,35 @@ NO_DRAW = np.nan
 """Pressure draw of a task whose office is not under pressure (:meth:`IssueFlow._enqueue`)."""
 
 
-@dataclass
 class Routes:
     """The routes the street hub chose for today's issues, in their order: per issue its
-    route, release day, whether its tasks run one after another, and the work every task
-    gets on top of its draw; per task its handler, the normal draw of its work and its
-    pressure draw (``NO_DRAW`` if none). ``contracted`` counts the projects each social
-    organisation was given today, not yet in its queue."""
+    route; per task its issue's position in the list, handler, the normal draw of its work,
+    the work it gets on top of that draw, its release day, whether it is released then (the
+    first task of a sequential route, or any other), whether it releases the next task when
+    done, and its pressure draw (``NO_DRAW`` if none). ``contracted`` counts the projects each
+    social organisation was given today, not yet in its queue."""
 
-    route: list[int] = field(default_factory=list)
-    ready: list[int] = field(default_factory=list)
-    sequential: list[bool] = field(default_factory=list)
-    extra: list[float] = field(default_factory=list)
-    handlers: list[int] = field(default_factory=list)
-    normals: list[float] = field(default_factory=list)
-    pressure: list[float] = field(default_factory=list)
-    contracted: dict[SocialOrganisation, int] = field(default_factory=lambda: defaultdict(int))
+    __slots__ = (
+        "chained",
+        "contracted",
+        "extra",
+        "handlers",
+        "issue",
+        "normals",
+        "pressure",
+        "ready",
+        "released",
+        "route",
+    )
+
+    def __init__(self) -> None:
+        self.route: list[int] = []
+        self.issue: list[int] = []
+        self.handlers: list[int] = []
+        self.normals: list[float] = []
+        self.extra: list[float] = []
+        self.ready: list[int] = []
+        self.released: list[bool] = []
+        self.chained: list[bool] = []
+        self.pressure: list[float] = []
+        self.contracted: dict[SocialOrganisation, int] = defaultdict(int)
