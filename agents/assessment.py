@@ -28,6 +28,7 @@ class Assessment(Agent["CoGovModel"]):
         self.tallies = np.zeros((0, 4))
         self.ended: list[tuple[np.ndarray, ...]] = []  # not yet tallied (:meth:`record`)
         self.assessments = 0
+        self.share_under_pressure = 0.0  # of departments and workstations, since the last one
 
     def record(
         self, ids: np.ndarray, on_time: np.ndarray, held: np.ndarray, satisfaction: np.ndarray
@@ -83,8 +84,9 @@ class Assessment(Agent["CoGovModel"]):
                 )
         self.tallies[:] = 0.0
         self.assessments += 1
+        offices = [*self.model.departments, *self.model.workstations]
+        self.share_under_pressure = sum(o.under_pressure for o in offices) / len(offices)
 
     def pressure_share(self) -> float:
-        """Share of departments and workstations under pressure now."""
-        offices = [*self.model.departments, *self.model.workstations]
-        return sum(o.under_pressure for o in offices) / len(offices)
+        """Share of departments and workstations under pressure now (set at each assessment)."""
+        return self.share_under_pressure
