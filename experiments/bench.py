@@ -183,20 +183,60 @@ def state_field_read(repeats: int) -> None:
 def scaling(structure: str, sides: Sequence[int], days: int, repeats: int) -> None:
     """Cost per household-day of the full model, fast engine, from ``sides[0]`` to
     ``sides[-1]`` households a side: CPU seconds to build and to run ``days`` days, best of
-    ``repeats``. Run seconds per household-day should stay about constant."""
+    ``repeats``. Next to it, the reference kernel's nanoseconds per elementary update on a
+    lattice of the same side (what memory alone does to the cost as the map grows). Then a
+    least-squares split of the run's cost into a part per day and a part per household-day,
+    and the cost per household-day of each size without the part per day."""
     _compile_kernels()
     print(f"scaling: {structure}, fast engine, {days} days, CPU time, best of {repeats}")
-    print("   side  households  build s    run s  µs per household-day")
-    costs = []
+    print("   side  households  build s    run s  µs per household-day  reference ns/update")
+    households, costs, reference = [], [], []
     for side in sides:
         overrides = [f"structure={structure}", f"world.width={side}", f"world.height={side}"]
         build, run = _best_of(repeats, overrides, days)
+        households.append(side * side)
         costs.append(run / (side * side * days) * 1e6)
-        print(f"  {side:5d} {side * side:11,d} {build:8.2f} {run:8.2f} {costs[-1]:12.3f}")
+        reference.append(_reference_update_ns(side, repeats))
+        print(
+            f"  {side:5d} {side * side:11,d} {build:8.2f} {run:8.2f} {costs[-1]:12.3f}"
+            f" {reference[-1]:20.1f}"
+        )
     print(
         f"  largest / smallest cost per household-day: {max(costs) / min(costs):.2f}x"
-        "  (target: about constant)"
+        f"  (target: about constant); the reference's: {max(reference) / min(reference):.2f}x"
     )
+    if len(sides) < 2:
+        return
+    # cost per household-day = per household-day + per day / households, fitted in µs
+    per_day, per_household = np.polyfit(1 / np.array(households), costs, 1)
+    marginal = [cost - per_day / n for cost, n in zip(costs, households, strict=True)]
+    print(
+        f"  fit: {per_day / 1e3:.3f} ms per day + {per_household:.3f} µs per household-day;"
+        " without the part per day: "
+        + ", ".join(f"{cost:.3f}" for cost in marginal)
+        + f" µs per household-day ({max(marginal) / min(marginal):.2f}x)"
+    )
+
+
+def _reference_update_ns(side: int, repeats: int) -> float:
+    """CPU nanoseconds per elementary update of the reference kernel
+    (experiments/bench_reference.py) on a ``side x side`` torus, half co-producers at random:
+    at least a million updates, best of ``repeats``."""
+    neighbours = bench_reference.torus_neighbours(side, side)
+    rng = np.random.default_rng(0)
+    start = (rng.random(side * side) < 0.5).astype(np.uint8)
+    updates = max(side * side, 1_000_000)
+    bench_reference.play(start.copy(), neighbours, 4.5, 1.0, 0.5, 0, 0)  # compiled first
+    best = float("inf")
+    for seed in range(repeats):
+        strategy = start.copy()
+        best = min(
+            best,
+            _cpu_seconds(
+                lambda: bench_reference.play(strategy, neighbours, 4.5, 1.0, 0.5, updates, seed)  # noqa: B023
+            ),
+        )
+    return best / updates * 1e9
 
 
 def full_model(structure: str, days: int, agent_days: int, repeats: int) -> None:
