@@ -37,6 +37,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -478,6 +479,28 @@ def startup(repeats: int = 5) -> None:
         print(f"  {name:<20} {seconds:5.2f} s")
     ratio = best["cogov, 10x10, 1 day"] / best["import mesa, numba"]
     print(f"  ratio run/imports: {ratio:.2f}x  (target <= 1.5x)")
+    uv_run_cost(repeats)
+
+
+def uv_run_cost(repeats: int) -> None:
+    """Seconds ``uv run`` adds to a command in this project: ``uv run python -c pass`` against
+    ``python -c pass``, fresh processes, alternating, best of ``repeats`` each."""
+    uv = shutil.which("uv")
+    project = Path(__file__).resolve().parents[1]
+    if uv is None or not (project / "uv.lock").exists():
+        print("  uv run: not measured (no uv, or not run from the repository)")
+        return
+    commands = {
+        "uv run": [uv, "run", "python", "-c", "pass"],
+        "python": [sys.executable, "-c", "pass"],
+    }
+    best = dict.fromkeys(commands, float("inf"))
+    for _ in range(repeats):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, cwd=project, check=True, capture_output=True)
+            best[name] = min(best[name], time.perf_counter() - start)
+    print(f"  uv run adds {best['uv run'] - best['python']:.2f} s to every command")
 
 
 SECTIONS = (
