@@ -287,35 +287,29 @@ class IssueFlow:
         rng, today = self.model.rng, self.model.steps
         issue = len(routes.route)  # the issue's position in today's list
         routes.route.append(ROUTES.index(route))
-        count = len(handlers)
-        routes.issue.extend([issue] * count)
-        routes.handlers.extend([h.handler_id for h in handlers])
-        routes.normals.extend(rng.standard_normal(count).tolist())
-        routes.extra.extend([extra] * count)
-        routes.ready.extend([ready] * count)
-        if sequential:  # only the first is released; each task releases the next when done
-            routes.released.extend([True] + [False] * (count - 1))
-            routes.chained.extend([True] * (count - 1) + [False])
-        else:
-            routes.released.extend([True] * count)
-            routes.chained.extend([False] * count)
-        released = handlers[:1] if sequential else handlers
-        for handler in released:  # released later: no pressure draw today
-            draw = ready <= today and handler.under_pressure
-            routes.pressure.append(rng.random() if draw else NO_DRAW)
-        routes.pressure.extend([NO_DRAW] * (count - len(released)))
+        normals = rng.standard_normal(len(handlers)).tolist()
+        last = len(handlers) - 1
+        for position, (handler, normal) in enumerate(zip(handlers, normals, strict=True)):
+            released = position == 0 or not sequential
+            chained = sequential and position < last  # releases the next task when done
+            pressed = released and ready <= today and handler.under_pressure
+            pressure = rng.random() if pressed else NO_DRAW
+            routes.tasks.append(
+                (issue, handler.handler_id, normal, extra, ready, released, chained, pressure)
+            )
 
     def _dispatch(self, ids: np.ndarray, routes: Routes) -> None:
         """Create the tasks of issues ``ids`` as ``routes`` chose them, in the issues' order,
         and release or schedule them."""
         issues, tasks = self.issues, self.tasks
         route = np.array(routes.route, np.int8)
-        issue = np.array(routes.issue, np.int64)  # per task, its issue's position in ids
+        table = np.array(routes.tasks)  # a row per task, the columns of Routes.tasks
+        issue, handlers = table[:, 0].astype(np.int64), table[:, 1].astype(np.int32)
+        normal, extra, pressure = table[:, 2], table[:, 3], table[:, 7]
+        ready, released, chained = table[:, 4].astype(np.int64), table[:, 5] > 0, table[:, 6] > 0
         spread = self.model.config.issues.work_spread
-        work = self.work_median[issues.kind[ids][issue]] * np.exp(
-            spread * np.array(routes.normals)
-        ) + np.array(routes.extra)
-        task_ids = tasks.add(ids[issue], routes.handlers, work)
+        work = self.work_median[issues.kind[ids][issue]] * np.exp(spread * normal) + extra
+        task_ids = tasks.add(ids[issue], handlers, work)
         counts = np.bincount(issue, minlength=len(ids))
         issues.route[ids] = route
         issues.tasks_left[ids] = counts
@@ -324,11 +318,8 @@ class IssueFlow:
             ROUTES, np.bincount(route, minlength=len(ROUTES)).tolist(), strict=True
         ):
             self.routes[name] += count
-        chained = np.array(routes.chained)
         tasks.next_task[task_ids[chained]] = task_ids[chained] + 1
-        released = np.array(routes.released)
-        ready = np.array(routes.ready, np.int64)[released]
-        task_ids, pressure = task_ids[released], np.array(routes.pressure)[released]
+        task_ids, ready, pressure = task_ids[released], ready[released], pressure[released]
         tasks.ready[task_ids] = ready
         today = ready <= self.model.steps
         self._enqueue(task_ids[today], pressure[today])
@@ -536,33 +527,16 @@ NO_DRAW = np.nan
 
 class Routes:
     """The routes the street hub chose for today's issues, in their order: per issue its
-    route; per task its issue's position in the list, handler, the normal draw of its work,
-    the work it gets on top of that draw, its release day, whether it is released then (the
-    first task of a sequential route, or any other), whether it releases the next task when
-    done, and its pressure draw (``NO_DRAW`` if none). ``contracted`` counts the projects each
-    social organisation was given today, not yet in its queue."""
+    route (an index into ``ROUTES``); per task a row of ``tasks``: its issue's position in the
+    list, its handler, the normal draw of its work, the staff-days it gets on top of that
+    draw, its release day, whether it is released then (the first task of a sequential route,
+    or any other), whether it releases the next task when done, and its pressure draw
+    (``NO_DRAW`` if none). ``contracted`` counts the projects each social organisation was
+    given today, not yet in its queue."""
 
-    __slots__ = (
-        "chained",
-        "contracted",
-        "extra",
-        "handlers",
-        "issue",
-        "normals",
-        "pressure",
-        "ready",
-        "released",
-        "route",
-    )
+    __slots__ = ("contracted", "route", "tasks")
 
     def __init__(self) -> None:
         self.route: list[int] = []
-        self.issue: list[int] = []
-        self.handlers: list[int] = []
-        self.normals: list[float] = []
-        self.extra: list[float] = []
-        self.ready: list[int] = []
-        self.released: list[bool] = []
-        self.chained: list[bool] = []
-        self.pressure: list[float] = []
+        self.tasks: list[tuple[int, int, float, float, int, bool, bool, float]] = []
         self.contracted: dict[SocialOrganisation, int] = defaultdict(int)

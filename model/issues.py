@@ -189,7 +189,7 @@ class TaskStore(ColumnStore):
     work: np.ndarray
     hold: np.ndarray
 
-    def add(self, issue: np.ndarray, handlers: list[int], work: np.ndarray) -> np.ndarray:
+    def add(self, issue: np.ndarray, handlers: np.ndarray, work: np.ndarray) -> np.ndarray:
         """Append one task per handler, for the issue ``issue`` names at the same position,
         with its ``work`` (staff-days); return their ids."""
         rows = self._append(len(handlers))
