@@ -339,7 +339,7 @@ class IssueFlow:
         of an office under pressure, and ``NO_DRAW`` for the others."""
         model, tasks = self.model, self.tasks
         quality = model.config.government.fix_quality
-        hold = np.full(len(ids), quality)
+        tasks.hold[ids] = quality
         pressed = ~np.isnan(pressure)
         if pressed.any():
             duty = model.config.accountability
@@ -351,13 +351,12 @@ class IssueFlow:
                 used += extra
             model.time_used["accountability_effort"] = used
             work[gamed] *= 1 - duty.gaming_saving
-            hold[gamed] = quality * (1 - duty.gaming_saving)
             work[effort] *= 1 + duty.effort_cost
-            hold[effort] = 1 - (1 - quality) * (1 - duty.effort_gain)
             tasks.work[ids] = work
-            self.gamed_tasks += int(gamed.sum())
-            self.effort_tasks += int(effort.sum())
-        tasks.hold[ids] = hold
+            tasks.hold[ids[gamed]] = quality * (1 - duty.gaming_saving)
+            tasks.hold[ids[effort]] = 1 - (1 - quality) * (1 - duty.effort_gain)
+            self.gamed_tasks += np.count_nonzero(gamed)
+            self.effort_tasks += np.count_nonzero(effort)
         tasks.state[ids] = QUEUED
         handlers, dues = tasks.handler[ids].tolist(), self.issues.due[tasks.issue[ids]].tolist()
         for task, handler, due in zip(ids.tolist(), handlers, dues, strict=True):
