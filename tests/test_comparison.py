@@ -199,6 +199,32 @@ def test_offices_are_named_by_rank_at_each_assessment():
     assert sum(d.under_pressure for d in model.departments) == 1  # the worst of four
 
 
+def test_the_assessment_tallies_every_issue_ended_in_its_period_once_per_office():
+    """Recounted from the issue and task stores: each issue closed or abandoned since the last
+    assessment counts once for every office that had one of its tasks."""
+    model = CoGovModel(
+        load_config(*SMALL, "structure=co_governance", "accountability.enabled=true")
+    )
+    period = model.config.accountability.period_days
+    model.run_for(2 * period - 1)  # the period that began with the assessment on day `period`
+    model.assessment.tally()
+    issues, tasks = model.flow.issues, model.flow.tasks
+    expected = np.zeros((len(model.flow.handlers), 3))
+    for issue in range(issues.size):
+        closed, abandoned = issues.resolved[issue], issues.abandoned[issue]
+        ended = closed if closed >= 0 else abandoned
+        if ended < period or issues.first_task[issue] < 0:
+            continue
+        first = issues.first_task[issue]
+        offices = set(tasks.handler[first : first + issues.n_tasks(issue)].tolist())
+        on_time = closed >= 0 and closed <= issues.due[issue]
+        held = closed >= 0 and issues.held[issue]
+        for office in offices:
+            expected[office] += (1, on_time, held)
+    assert expected[:, 0].sum() > 20
+    np.testing.assert_array_equal(model.assessment.tallies[: len(expected), :3], expected)
+
+
 # -- metrics ---------------------------------------------------------------------------------
 
 
