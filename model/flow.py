@@ -114,9 +114,7 @@ class IssueFlow:
         model, rng = self.model, self.model.rng
         cfg = model.config
         n = len(origins)
-        cdf = self.kind_shares(model.steps).cumsum()  # as Generator.choice(p=...) draws
-        cdf /= cdf[-1]
-        kind = cdf.searchsorted(rng.random(n), side="right")
+        kind = draw_categories(rng, self.kind_shares(model.steps), n)
         is_service = kind == SERVICE_KIND
         category = np.where(is_service, SERVICE, rng.integers(0, cfg.government.departments, n))
         several = rng.integers(2, max(2, cfg.issues.max_departments) + 1, n)
@@ -518,6 +516,16 @@ class IssueFlow:
     def new_day(self) -> None:
         """Forget yesterday's contracts (a project is one organisation's contracts of a day)."""
         self._contracted_today = set()
+
+
+def draw_categories(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.ndarray:
+    """``n`` draws of a category ``0 .. len(shares) - 1`` with probabilities ``shares``: the
+    same numbers as ``rng.choice(len(shares), size=n, p=shares)``, which draws one uniform
+    number per draw and looks it up in the cumulative shares, without its checks of ``p``
+    (a few microseconds a call)."""
+    cdf = shares.cumsum()
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(n), side="right")
 
 
 NO_DRAW = np.nan

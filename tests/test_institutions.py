@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model.flow import draw_categories
 from model.issues import NOT_YET, IssueStore, TaskStore
 from tests.conftest import build, days, world
 
@@ -137,3 +138,15 @@ def test_every_structure_runs_with_every_shock():
 @pytest.mark.parametrize("store", [IssueStore, TaskStore])
 def test_every_column_is_declared_for_type_checkers(store):
     assert set(store.__annotations__) == set(store.columns)
+
+
+@given(
+    weights=st.lists(st.floats(0, 1), min_size=1, max_size=6).filter(lambda w: sum(w) > 0.01),
+    n=st.integers(0, 50),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_categories_are_drawn_as_generator_choice_draws_them(weights, n, seed):
+    shares = np.array(weights) / sum(weights)
+    drawn = draw_categories(np.random.default_rng(seed), shares, n)
+    expected = np.random.default_rng(seed).choice(len(shares), size=n, p=shares)
+    np.testing.assert_array_equal(drawn, expected)
