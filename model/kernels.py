@@ -74,23 +74,26 @@ def _add_to_groups(x, delta, neighbours, counts, share, value):
 @njit(cache=True)
 def update_tables(participating, group_synergy, bonus, neighbours, degree, cost, tables):
     """Bring ``tables`` up to date: the counts of the groups of households whose strategy
-    changed since the last call, then the share and net bonus of every group whose ``r_g``
-    or bonus changed."""
-    counted = tables.counted
+    changed since the last call, then, if ``r_g`` or a bonus changed, all shares and net
+    bonuses. One pass without branches finds out what changed."""
+    changed_strategies = changed_fields = 0
     for i in range(len(participating)):
-        if participating[i] != counted[i]:
-            delta = 1 if participating[i] else -1
-            _add_to_groups(i, delta, neighbours, tables.counts, tables.share, tables.value)
-            counted[i] = participating[i]
-    synergy, known_bonus = tables.synergy, tables.bonus
-    for g in range(len(participating)):
-        if group_synergy[g] != synergy[g] or bonus[g] != known_bonus[g]:
+        changed_strategies += participating[i] != tables.counted[i]
+        changed_fields += (group_synergy[i] != tables.synergy[i]) | (bonus[i] != tables.bonus[i])
+    if changed_strategies:
+        for i in range(len(participating)):
+            if participating[i] != tables.counted[i]:
+                delta = 1 if participating[i] else -1
+                _add_to_groups(i, delta, neighbours, tables.counts, tables.share, tables.value)
+                tables.counted[i] = participating[i]
+    if changed_fields:
+        for g in range(len(participating)):
             size = degree[g] + 1
             tables.share[g] = group_synergy[g] / size
             tables.value[g] = tables.share[g] * tables.counts[g]
             tables.net_bonus[g] = bonus[g] - cost * size
-            synergy[g] = group_synergy[g]
-            known_bonus[g] = bonus[g]
+        tables.synergy[:] = group_synergy
+        tables.bonus[:] = bonus
 
 
 @njit(cache=True, inline="always")
