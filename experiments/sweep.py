@@ -292,7 +292,8 @@ def plan(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> list[RunSpec]:
             command = [*base, f"structure={structure}"]
             command += [as_override(k, v) for k, v in sorted(point.items())]
             for seed in range(experiment.seeds):
-                run_config = copy.deepcopy(config)
+                last = seed == experiment.seeds - 1  # the point's own copy goes to its last run
+                run_config = config if last else copy.deepcopy(config)
                 run_config.seed = seed
                 specs.append(
                     RunSpec(
