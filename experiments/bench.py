@@ -469,19 +469,26 @@ def startup(repeats: int = 5) -> None:
             *("world.grid_unit_households=50", "steps=1", "metrics.burn_in=0"),
         ],
     }
-    best = dict.fromkeys(commands, float("inf"))
     with tempfile.TemporaryDirectory() as folder:  # the run's outputs go there
-        for _ in range(repeats):
-            for name, command in commands.items():
-                start = time.perf_counter()
-                subprocess.run(command, cwd=folder, check=True, capture_output=True)
-                best[name] = min(best[name], time.perf_counter() - start)
+        best = _best_wall_seconds(commands, repeats, Path(folder))
     print(f"startup: best of {repeats} fresh processes")
     for name, seconds in best.items():
         print(f"  {name:<20} {seconds:5.2f} s")
     ratio = best["cogov, 10x10, 1 day"] / best["import mesa, numba"]
     print(f"  ratio run/imports: {ratio:.2f}x  (target <= 1.5x)")
     uv_run_cost(repeats)
+
+
+def _best_wall_seconds(commands: dict[str, list[str]], repeats: int, cwd: Path) -> dict:
+    """Wall seconds of each command as a fresh process in ``cwd``, alternating, best of
+    ``repeats`` each."""
+    best = dict.fromkeys(commands, float("inf"))
+    for _ in range(repeats):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 def uv_run_cost(repeats: int) -> None:
@@ -496,12 +503,7 @@ def uv_run_cost(repeats: int) -> None:
         "uv run": [uv, "run", "python", "-c", "pass"],
         "python": [sys.executable, "-c", "pass"],
     }
-    best = dict.fromkeys(commands, float("inf"))
-    for _ in range(repeats):
-        for name, command in commands.items():
-            start = time.perf_counter()
-            subprocess.run(command, cwd=project, check=True, capture_output=True)
-            best[name] = min(best[name], time.perf_counter() - start)
+    best = _best_wall_seconds(commands, repeats, project)
     print(f"  uv run adds {best['uv run'] - best['python']:.2f} s to every command")
 
 
