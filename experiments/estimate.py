@@ -9,7 +9,6 @@ least ``particles x generations`` simulations.
 
 from __future__ import annotations
 
-import copy
 import tempfile
 import time
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from model.config import copy_config
 from model.errors import ConfigError
 from model.schema import Method
 
@@ -45,7 +45,7 @@ def seconds_per_run(config: DictConfig, days: int = PROBE_DAYS) -> float:
     from experiments.run import write_outputs
     from model import CoGovModel
 
-    probe = copy.deepcopy(config)
+    probe = copy_config(config)
     probe.steps = min(days, int(config.steps))
     probe.metrics.burn_in = 0  # a burn-in must be shorter than the run
     start = time.perf_counter()

@@ -10,11 +10,11 @@ that was killed finishes the missing runs when started again.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import logging
 import math
 import os
+import pickle
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from model.config import (
     KeyRole,
     as_override,
     config_hash,
+    copy_config,
     key_role,
     load_config,
     plain_dict,
@@ -259,7 +260,7 @@ def _recorded_metrics(config: DictConfig) -> frozenset[str]:
     world (the names depend on the structure, not on the world's size)."""
     from experiments.run import final_metrics, simulate
 
-    tiny = copy.deepcopy(config)
+    tiny = copy_config(config)
     for key, value in TINY_RUN.items():
         OmegaConf.update(tiny, key, value)
     validate(tiny)
@@ -282,18 +283,20 @@ def plan(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> list[RunSpec]:
     points = _points(cfg, seed=0)
     specs = []
     for structure in experiment.structures:
-        structure_config = load_config(*base, f"structure={structure}")
+        # each point starts from a copy: unpickling is the cheapest deep copy of a config
+        structure_config = pickle.dumps(load_config(*base, f"structure={structure}"))
         for point in points:
-            config = copy.deepcopy(structure_config)
+            config = pickle.loads(structure_config)
             for key, value in point.items():
                 _set(config, key, value)
             validate(config)
             digest = config_hash(config)
             command = [*base, f"structure={structure}"]
             command += [as_override(k, v) for k, v in sorted(point.items())]
+            point_config = pickle.dumps(config) if experiment.seeds > 1 else b""
             for seed in range(experiment.seeds):
                 last = seed == experiment.seeds - 1  # the point's own copy goes to its last run
-                run_config = config if last else copy.deepcopy(config)
+                run_config = config if last else pickle.loads(point_config)
                 run_config.seed = seed
                 specs.append(
                     RunSpec(

@@ -14,12 +14,12 @@ from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any
 
 from omegaconf import MISSING as UNSET
-from omegaconf import OmegaConf
 
 
 @dataclass(frozen=True)
 class Rule:
-    """An allowed range for one parameter: ``check(value)`` and how to say it."""
+    """An allowed range for one parameter: ``check(value)`` (a plain value: lists and maps as
+    Python lists and dicts) and how to say it."""
 
     describe: str
     check: Callable[[Any], bool]
@@ -94,11 +94,11 @@ SEED = integer_in(0, MAX_SEED, text="2**63 - 1")
 BOOLEAN = Rule("true or false", lambda v: isinstance(v, bool))
 TEXT = Rule("text", lambda v: isinstance(v, str))
 PATH = Rule("a file or folder path", lambda v: isinstance(v, str) and v != "")
-TEXTS = Rule(
-    "a list of text", lambda v: OmegaConf.is_list(v) and all(isinstance(x, str) for x in v)
+TEXTS = Rule("a list of text", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v))
+MAPPING = Rule("a map from keys to lists of values", lambda v: isinstance(v, dict))
+RECORDS = Rule(
+    "a list of maps", lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v)
 )
-MAPPING = Rule("a map from keys to lists of values", OmegaConf.is_dict)
-RECORDS = Rule("a list of maps", lambda v: OmegaConf.is_list(v) and all(map(OmegaConf.is_dict, v)))
 ANY = Rule("any value", lambda v: True)
 OPTIONAL_POSITIVE_INT = or_null(REPLICATES)
 OPTIONAL_NON_NEGATIVE = or_null(NON_NEGATIVE)
