@@ -38,7 +38,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.targets import REPOSITORY, Target, calibration_targets
-from model.config import CONFIG_DIR, config_hash, load_config, plain_dict, validate
+from model.config import CONFIG_DIR, config_hash, copy_config, load_config, plain_dict, validate
 from model.errors import ConfigError, user_errors
 from model.schema import iter_params
 
@@ -105,7 +105,7 @@ def base_config(cfg: DictConfig, extra_overrides: list[str]) -> DictConfig:
 
 def with_parameters(base: DictConfig, parameters: dict[str, float], seed: int) -> DictConfig:
     """``base`` with ``parameters`` set (integers rounded) and ``seed``; validated."""
-    config = base.copy()
+    config = copy_config(base)
     with user_errors():
         for key, value in rounded(parameters).items():
             OmegaConf.update(config, key, value, merge=True)
