@@ -88,7 +88,7 @@ class FastEngine:
 
     def raise_issues(self) -> None:
         """:meth:`Resident.raise_issue` as one kernel pass (one uniform draw per household,
-        drawn first)."""
+        drawn first), reading each group's co-producers from the game's tables."""
         model, population = self.model, self.model.population
         issues, lattice = model.config.issues, model.lattice
         rate = issues.problems_per_household_year / 365 * model.shock.rate_multiplier(model.steps)
@@ -97,7 +97,7 @@ class FastEngine:
         if contagion:
             unreported[model.flow.issues.origin[model.flow.still_undiscovered()]] = True
         raised = kernels.raise_issues(
-            population.participating,
+            self.game_tables.counts,
             population.open_issue,
             lattice.neighbours,
             lattice.degree,
@@ -122,7 +122,8 @@ class FastEngine:
 
     def update_wellbeing(self) -> None:
         """:meth:`Resident.update_trust`, :meth:`Resident.listen_to_neighbours` and
-        :meth:`Resident.update_satisfaction` as one kernel pass over the households."""
+        :meth:`Resident.update_satisfaction` as one kernel pass over the households, reading
+        each group's co-producers from the game's tables."""
         model, p = self.model, self.model.population
         lattice, network, issues = model.lattice, model.social_network, model.flow.issues
         kernels.wellbeing(
@@ -132,13 +133,12 @@ class FastEngine:
             p.outcome,
             p.outcome_delay,
             p.contacted,
-            p.participating,
+            self.game_tables.counts,
             p.open_issue,
             issues.created,
             issues.severity,
             network.indptr,
             network.indices,
-            lattice.neighbours,
             lattice.degree,
             model.steps,
             self.wellbeing_parameters,

@@ -173,21 +173,21 @@ def wellbeing(
     outcome,
     delay,
     contacted,
-    participating,
+    group_counts,
     open_issue,
     issue_created,
     issue_severity,
     indptr,
     indices,
-    neighbours,
     degree,
     day,
     parameters,
 ):
     """:meth:`Resident.update_trust`, then :meth:`Resident.listen_to_neighbours` (on the trust
     everyone has after that) and :meth:`Resident.update_satisfaction`, for all households.
-    ``neighbours`` and ``degree`` are the lattice's tables; ``day`` is today; ``parameters``
-    is the record of :data:`WELLBEING_PARAMETERS`."""
+    ``group_counts`` are the co-producers of each household's group (:attr:`GameTables.counts`,
+    up to date after the day's game); ``degree`` is the lattice's; ``day`` is today;
+    ``parameters`` is the record of :data:`WELLBEING_PARAMETERS`."""
     p = parameters[0]  # read into locals once: in the loops numba would reload every field
     social_influence = p.social_influence
     baseline = p.baseline
@@ -223,9 +223,7 @@ def wellbeing(
             p_trust[i] = (1 - social_influence) * before[i] + social_influence * total / (
                 stop - start
             )
-        co_producers = 1.0 if participating[i] else 0.0
-        for j in range(degree[i]):
-            co_producers += participating[neighbours[i, j]]
+        co_producers = group_counts[i]
         record = p_record[i]
         target = (
             baseline
@@ -242,18 +240,18 @@ def wellbeing(
 
 @njit(cache=True)
 def raise_issues(
-    participating, open_issue, neighbours, degree, draws, rate, prevention, contagion, unreported
+    group_counts, open_issue, neighbours, degree, draws, rate, prevention, contagion, unreported
 ):
     """:meth:`Resident.raise_issue` for all households: whether each raises an issue today.
-    ``draws`` holds one uniform draw per household; ``neighbours`` and ``degree`` are the
-    lattice's tables; ``unreported`` marks the households with an undiscovered issue raised
-    before today (read only when ``contagion`` is not 0)."""
-    n = len(participating)
+    ``group_counts`` are the co-producers of each household's group (itself and its
+    neighbours: :attr:`GameTables.counts`, up to date after the day's game); ``draws`` holds
+    one uniform draw per household; ``neighbours`` and ``degree`` are the lattice's tables;
+    ``unreported`` marks the households with an undiscovered issue raised before today (read
+    only when ``contagion`` is not 0)."""
+    n = len(open_issue)
     raised = np.zeros(n, np.bool_)
     for i in range(n):
-        co_producers = 1 if participating[i] else 0
-        for j in range(degree[i]):
-            co_producers += participating[neighbours[i, j]]
+        co_producers = group_counts[i]
         chance = rate * (1 - prevention * (co_producers / (degree[i] + 1)))
         if contagion != 0:
             spreading = 0
