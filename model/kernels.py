@@ -1,4 +1,6 @@
-"""Array kernels of the fast engine (numba). Each mirrors a Resident method line by line."""
+"""Array kernels of the fast engine (numba). Each mirrors a Resident method line by line, except
+that the co-producers of a household's group are read from the game's tables (kept up to date by
+:func:`co_production_round`) rather than counted again."""
 
 from __future__ import annotations
 
