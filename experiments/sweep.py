@@ -35,6 +35,7 @@ from model.config import (
     key_role,
     load_config,
     plain_dict,
+    plain_values,
     validate,
 )
 from model.errors import ConfigError, user_errors
@@ -289,8 +290,9 @@ def plan(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> list[RunSpec]:
             config = pickle.loads(structure_config)
             for key, value in point.items():
                 _set(config, key, value)
-            validate(config)
-            digest = config_hash(config)
+            values = plain_values(config)
+            validate(config, values=values)
+            digest = config_hash(config, values)
             command = [*base, f"structure={structure}"]
             command += [as_override(k, v) for k, v in sorted(point.items())]
             point_config = pickle.dumps(config) if experiment.seeds > 1 else b""

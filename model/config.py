@@ -75,19 +75,24 @@ BOOLEAN_KEYS = frozenset(key for key, f in PARAMS if f.metadata["rule"] is BOOLE
 """Switches: only ``true`` or ``false`` (OmegaConf would also take yes, on, 1, 2, ...)."""
 
 
-def _leaf_keys(node: DictConfig, prefix: str = "") -> Iterator[str]:
-    for key in node:
-        if prefix == "" and key == "hydra":
-            continue
-        child = node._get_node(key)
-        if isinstance(child, DictConfig) and child._is_none():
+GROUP_PATHS = frozenset(key.rsplit(".", n)[0] for key in KEYS for n in range(1, key.count(".") + 1))
+"""Every node above a parameter, as a dotted key (``world``, ``issues.complex``, ...)."""
+FREE_FORM = ("experiment.grid", "experiment.levers", "experiment.priors")
+"""Free-form maps of config keys, checked by the sweep."""
+
+
+def _leaf_keys(values: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    """The dotted keys of the leaves of plain config ``values``."""
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if path in FREE_FORM:
+            yield path
+        elif isinstance(value, dict):
+            yield from _leaf_keys(value, f"{path}.")
+        elif value is None and path in GROUP_PATHS:
             continue  # an optional group that is not selected (experiment: null)
-        if f"{prefix}{key}" in ("experiment.grid", "experiment.levers", "experiment.priors"):
-            yield f"{prefix}{key}"  # free-form maps of config keys, checked by the sweep
-        elif isinstance(child, DictConfig):
-            yield from _leaf_keys(child, f"{prefix}{key}.")
         else:
-            yield f"{prefix}{key}"
+            yield path
 
 
 def _check_sum(cfg: DictConfig, key: str, names: tuple[str, ...] = (), leaf: str = "") -> None:
@@ -101,9 +106,10 @@ def _check_sum(cfg: DictConfig, key: str, names: tuple[str, ...] = (), leaf: str
         raise ConfigError(key, f"{what} shares must sum to 1 (they sum to {total:.6g}: {parts})")
 
 
-def _plain_values(cfg: DictConfig) -> dict[str, Any]:
-    """The config without Hydra's own node, resolved, as plain Python (lists and dicts; a
-    missing value stays ``MISSING``): read once, its values are checked cheaply."""
+def plain_values(cfg: DictConfig) -> dict[str, Any]:
+    """The config without Hydra's own node, resolved, as plain Python: dicts and lists, enums as
+    members, a missing value as ``MISSING``. What :func:`validate` checks and
+    :func:`config_hash` hashes; read once, its values are checked cheaply."""
     values: dict[str, Any] = {}
     for key in cfg:
         if key == "hydra":
@@ -118,16 +124,17 @@ def _plain_values(cfg: DictConfig) -> dict[str, Any]:
     return values
 
 
-def validate(cfg: DictConfig, *, memory: bool = True) -> None:
+def validate(cfg: DictConfig, *, memory: bool = True, values: dict[str, Any] | None = None) -> None:
     """Check every value against its rule and the cross-key constraints, and (unless the run
     happens on another machine: ``memory=False``) that the run fits in the memory available.
+    ``values`` are ``plain_values(cfg)``, if the caller has them already.
 
     Raises :class:`ConfigError` (one line: key, value, allowed values) on the first problem.
     """
-    for key in _leaf_keys(cfg):
+    values = plain_values(cfg) if values is None else values
+    for key in _leaf_keys(values):
         if key not in KEYS:
             raise unknown_key(key)
-    values = _plain_values(cfg)
     for key, f in PARAMS:
         if key.startswith("experiment.") and values.get("experiment") is None:
             continue
@@ -358,11 +365,17 @@ def plain_list(node: ListConfig) -> list[Any]:
     return cast("list[Any]", OmegaConf.to_container(node))
 
 
-def config_hash(cfg: DictConfig) -> str:
+def config_hash(cfg: DictConfig, values: dict[str, Any] | None = None) -> str:
     """A stable 16-hex-digit hash of everything that defines a run except the seed: the model
-    keys and the structure."""
-    plain = {
-        k: v for k, v in to_plain(cfg).items() if key_role(k) is KeyRole.model or k == "structure"
-    }
-    text = json.dumps(plain, sort_keys=True, separators=(",", ":"))
+    keys and the structure (enums by name). ``values`` are ``plain_values(cfg)``, if the caller
+    has them already."""
+    values = plain_values(cfg) if values is None else values
+    plain = {k: v for k, v in values.items() if key_role(k) is KeyRole.model or k == "structure"}
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), default=_enum_name)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _enum_name(value: Any) -> str:
+    if isinstance(value, enum.Enum):
+        return value.name
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
