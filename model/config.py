@@ -111,7 +111,7 @@ def plain_values(cfg: DictConfig) -> dict[str, Any]:
     members, a missing value as ``MISSING``. What :func:`validate` checks and
     :func:`config_hash` hashes; read once, its values are checked cheaply."""
     values: dict[str, Any] = {}
-    for key in cfg:
+    for key in map(str, cfg):  # a config's keys are its schema's field names
         if key == "hydra":
             continue
         if OmegaConf.is_missing(cfg, key):
