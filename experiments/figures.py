@@ -853,6 +853,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     run them for each figure, then draw it."""
     from experiments.estimate import missing, report
     from experiments.pipeline import runs_of
+    from experiments.sweep import plans_kept
 
     parser = argparse.ArgumentParser(
         prog="cogov-figures", description=(__doc__ or "").partition("\n")[0]
@@ -873,14 +874,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         configs = {n: load_config(f"experiment={FIGURES[n][0]}", *args.overrides) for n in names}
         require_font(configs[names[0]].lang)  # before any run
         experiments = {c.experiment.name: c for c in configs.values()}
-        needs = [missing(c, args.overrides) for c in experiments.values()]
-        print(report(needs, len(names)), flush=True)
         captions = {}
-        for name in names:
-            cfg = configs[name]
-            specs = runs_of(cfg, args.overrides)
-            files, captions[name] = draw(cfg, specs, name)
-            print(f"{name}: " + ", ".join(str(f) for f in files))
+        with plans_kept():  # each experiment planned once, for the estimate and the runs
+            needs = [missing(c, args.overrides) for c in experiments.values()]
+            print(report(needs, len(names)), flush=True)
+            for name in names:
+                cfg = configs[name]
+                specs = runs_of(cfg, args.overrides)
+                files, captions[name] = draw(cfg, specs, name)
+                print(f"{name}: " + ", ".join(str(f) for f in files))
         print(f"captions: {write_captions(Path(cfg.results.figures_dir), captions, cfg.lang)}")
     except (ConfigError, StoreError) as error:
         print(f"cogov-figures: error: {error}", file=sys.stderr)
