@@ -68,6 +68,27 @@ def test_compare_structures_plans_six_structures_times_ten_seeds():
     assert all(s.config.structure.name == s.structure for s in specs)
 
 
+def test_each_run_keeps_its_own_config_and_plans_are_kept_only_inside_plans_kept(
+    tmp_path, monkeypatch
+):
+    cfg = tiny_experiment(tmp_path)
+    made = []
+    make = sweep._plan
+    monkeypatch.setattr(sweep, "_plan", lambda c, o: made.append(o) or make(c, o))
+    with sweep.plans_kept():
+        first = plan(cfg)
+        assert plan(cfg) is first  # the same config and overrides: planned once
+        other = plan(cfg, ["residents.synergy=4.4"])
+    after = plan(cfg)
+    assert made == [(), ("residents.synergy=4.4",), ()]
+    assert [s.run_id for s in after] == [s.run_id for s in first]
+    assert {s.config_hash for s in other}.isdisjoint({s.config_hash for s in first})
+    configs = [s.config for s in first]
+    assert [c.seed for c in configs] == [s.seed for s in first]
+    configs[0].seed = 99  # a copy: the plan is unchanged
+    assert first[0].config.seed == first[0].seed
+
+
 def test_grid_experiment_plans_every_combination_and_passes_user_overrides():
     specs = plan(load_config("experiment=devolution"), ["world.width=50", "seed=7"])
     assert len(specs) == 36 * 3
