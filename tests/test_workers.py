@@ -152,6 +152,7 @@ def test_available_cores_are_those_this_process_may_use():
                 "world.width=20",
                 "world.height=20",
                 "steps=60",
+                "metrics.burn_in=0",  # the default burn-in (150 days) is longer than this run
             ],
             "results/runs",  # appears when the first run ends; the workers are busy
         ),
