@@ -19,7 +19,7 @@ Sections (the first five run by default)
   scale    1,000,000 households x 100 days, fast engine, in a fresh process: build and run
            seconds (target <= 30 s) and peak memory (target <= 4 GiB)
   startup  a tiny run (10 x 10, 1 day) from start to exit vs `import mesa, numba`
-           (target <= 1.5x)
+           (target <= 1.5x), after writing cogov's own bytecode where it is missing
   collect  1,000 stored runs into DuckDB (runs per second)
   sweep    the same sweep with 1 and 2 joblib workers (speed-up)
   app      the live app (app.py, 40 x 40): days per second of the step alone, of the step
