@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments import bench_reference
+from experiments.targets import REPOSITORY
 from model import CoGovModel, load_config
 
 
@@ -303,7 +304,7 @@ def collect(n_runs: int) -> None:
 
 # -- app ------------------------------------------------------------------------------------
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = REPOSITORY / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = (
     "--headless=new",
@@ -489,8 +490,7 @@ def _compile_project_bytecode() -> int:
     every process. Returns how many modules had none."""
     import compileall
 
-    project = Path(__file__).resolve().parents[1]
-    packages = [project / name for name in ("model", "agents", "experiments", "hydra_plugins")]
+    packages = [REPOSITORY / name for name in ("model", "agents", "experiments", "hydra_plugins")]
     sources = [source for package in packages for source in package.rglob("*.py")]
     missing = sum(not Path(importlib.util.cache_from_source(str(s))).exists() for s in sources)
     for package in packages:
@@ -514,15 +514,14 @@ def uv_run_cost(repeats: int) -> None:
     """Seconds ``uv run`` adds to a command in this project: ``uv run python -c pass`` against
     ``python -c pass``, fresh processes, alternating, best of ``repeats`` each."""
     uv = shutil.which("uv")
-    project = Path(__file__).resolve().parents[1]
-    if uv is None or not (project / "uv.lock").exists():
+    if uv is None or not (REPOSITORY / "uv.lock").exists():
         print("  uv run: not measured (no uv, or not run from the repository)")
         return
     commands = {
         "uv run": [uv, "run", "python", "-c", "pass"],
         "python": [sys.executable, "-c", "pass"],
     }
-    best = _best_wall_seconds(commands, repeats, project)
+    best = _best_wall_seconds(commands, repeats, REPOSITORY)
     print(f"  uv run adds {best['uv run'] - best['python']:.2f} s to every command")
 
 
