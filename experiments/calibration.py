@@ -29,6 +29,7 @@ import math
 import re
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,26 +140,34 @@ def settings_hash(cfg: DictConfig, base: DictConfig, targets: list[Target]) -> s
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _sampler(experiment: DictConfig):
+def _sampler(experiment: DictConfig, resources: ExitStack):
+    """pyabc's sampler for ``experiment.sampler``; a dask client and a local cluster are
+    closed when ``resources`` closes (otherwise their workers outlive the calibration)."""
     import pyabc
 
     if experiment.sampler == "dask":
         from distributed import Client, LocalCluster
 
         if experiment.dask_address:
-            client = Client(experiment.dask_address)
+            client = resources.enter_context(Client(experiment.dask_address))
         else:
-            cluster = LocalCluster(
-                n_workers=experiment.workers, threads_per_worker=1, processes=True
+            cluster = resources.enter_context(
+                LocalCluster(n_workers=experiment.workers, threads_per_worker=1, processes=True)
             )
-            client = Client(cluster)
+            client = resources.enter_context(Client(cluster))
         return pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=1)
     if experiment.workers == 1:
         return pyabc.sampler.SingleCoreSampler()
     return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=experiment.workers)
 
 
-def _abc(cfg: DictConfig, base: DictConfig, targets: list[Target], found: list[Prior]):
+def _abc(
+    cfg: DictConfig,
+    base: DictConfig,
+    targets: list[Target],
+    found: list[Prior],
+    resources: ExitStack,
+):
     """The pyabc ABCSMC object for this calibration."""
     import pyabc
 
@@ -183,7 +192,7 @@ def _abc(cfg: DictConfig, base: DictConfig, targets: list[Target], found: list[P
         prior,
         distance,
         population_size=cfg.experiment.particles,
-        sampler=_sampler(cfg.experiment),
+        sampler=_sampler(cfg.experiment, resources),
     )
 
 
@@ -205,8 +214,9 @@ def run_calibration(cfg: DictConfig, extra_overrides: Sequence[str] = ()) -> pd.
     db = history_path(cfg, settings)
     experiment.calibration = calibration_name(experiment, settings)
     db.parent.mkdir(parents=True, exist_ok=True)
-    with Progress(experiment.generations):  # pyabc's own log lines become progress lines
-        abc = _abc(cfg, base, targets, found)
+    # pyabc's own log lines become progress lines
+    with Progress(experiment.generations), ExitStack() as resources:
+        abc = _abc(cfg, base, targets, found, resources)
         if db.exists():
             history = abc.load(f"sqlite:///{db}", 1)
             print(f"{experiment.name}: continuing {db} after generation {history.max_t + 1}")
@@ -591,8 +601,8 @@ def bench_calibration(particles: int = 40, singles: int = 10) -> None:
         cfg.experiment.generations = 1
         start = time.perf_counter()
         targets = calibration_targets(_targets_path(cfg.experiment))
-        with Progress(1):
-            abc = _abc(cfg, base, targets, found)
+        with Progress(1), ExitStack() as resources:
+            abc = _abc(cfg, base, targets, found, resources)
             observed = {t.id: t.value for t in targets}
             history = abc.new(f"sqlite:///{Path(temp) / 'bench.db'}", observed)
             abc.run(max_nr_populations=1)

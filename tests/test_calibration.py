@@ -4,6 +4,7 @@ a Dask cluster, and one-line errors for bad targets, priors and settings."""
 from __future__ import annotations
 
 import inspect
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -159,8 +160,11 @@ def test_a_small_calibration_fills_table_calibration(tmp_path, capsys, caplog):
 
 def test_a_calibration_on_a_local_dask_cluster(tmp_path):
     cfg = tiny_calibration(tmp_path, "experiment.sampler=dask", "experiment.generations=1")
+    before = set(multiprocessing.active_children())
     particles = run_calibration(cfg)
     assert len(particles) == 8
+    # the local cluster's worker processes end with the calibration, not at interpreter exit
+    assert set(multiprocessing.active_children()) <= before
 
 
 def _history_generations(path: Path) -> int:
