@@ -476,6 +476,12 @@ def startup(repeats: int = 5) -> None:
     print(f"startup: best of {repeats} fresh processes")
     if missing:
         print(f"  cogov's own bytecode: {missing} modules had none; written first, as Python does")
+    if not _packages_have_bytecode():
+        print(
+            "  the installed packages have no bytecode and this environment writes none "
+            "(PYTHONDONTWRITEBYTECODE): every process compiles them again, so both times "
+            "are several seconds too long; run `uv sync --compile-bytecode` first"
+        )
     for name, seconds in best.items():
         print(f"  {name:<20} {seconds:5.2f} s")
     ratio = best["cogov, 10x10, 1 day"] / best["import mesa, numba"]
@@ -496,6 +502,14 @@ def _compile_project_bytecode() -> int:
     for package in packages:
         compileall.compile_dir(package, quiet=1)
     return missing
+
+
+def _packages_have_bytecode() -> bool:
+    """Whether Mesa's modules have bytecode, or this environment would write it."""
+    import mesa
+
+    cache = Path(mesa.__file__).parent / "__pycache__"
+    return any(cache.glob("*.pyc")) or not os.environ.get("PYTHONDONTWRITEBYTECODE")
 
 
 def _best_wall_seconds(commands: dict[str, list[str]], repeats: int, cwd: Path) -> dict:
