@@ -186,26 +186,32 @@ def scaling(structure: str, sides: Sequence[int], days: int, repeats: int) -> No
     """Cost per household-day of the full model, fast engine, from ``sides[0]`` to
     ``sides[-1]`` households a side: CPU seconds to build and to run ``days`` days, best of
     ``repeats``. Next to it, the reference kernel's nanoseconds per elementary update on a
-    lattice of the same side (what memory alone does to the cost as the map grows). Then a
-    least-squares split of the run's cost into a part per day and a part per household-day,
-    and the cost per household-day of each size without the part per day."""
+    lattice of the same side (what memory alone does to the cost as the map grows). The sizes
+    take turns within each repeat, so that the machine's drift over minutes falls on all of
+    them alike. Then a least-squares split of the run's cost into a part per day and a part per
+    household-day, and the cost per household-day of each size without the part per day."""
     _compile_kernels()
+    build = dict.fromkeys(sides, float("inf"))
+    run, reference = build.copy(), build.copy()
+    for repeat in range(repeats):
+        for side in sides:
+            overrides = [f"structure={structure}", f"world.width={side}", f"world.height={side}"]
+            built, ran = _time_steps(overrides, days)
+            build[side], run[side] = min(build[side], built), min(run[side], ran)
+            reference[side] = min(reference[side], _reference_update_ns(side, [repeat]))
+    households = [side * side for side in sides]
+    costs = [run[side] / (side * side * days) * 1e6 for side in sides]
     print(f"scaling: {structure}, fast engine, {days} days, CPU time, best of {repeats}")
     print("   side  households  build s    run s  µs per household-day  reference ns/update")
-    households, costs, reference = [], [], []
-    for side in sides:
-        overrides = [f"structure={structure}", f"world.width={side}", f"world.height={side}"]
-        build, run = _best_of(repeats, overrides, days)
-        households.append(side * side)
-        costs.append(run / (side * side * days) * 1e6)
-        reference.append(_reference_update_ns(side, repeats))
+    for side, cost in zip(sides, costs, strict=True):
         print(
-            f"  {side:5d} {side * side:11,d} {build:8.2f} {run:8.2f} {costs[-1]:12.3f}"
-            f" {reference[-1]:20.1f}"
+            f"  {side:5d} {side * side:11,d} {build[side]:8.2f} {run[side]:8.2f} {cost:12.3f}"
+            f" {reference[side]:20.1f}"
         )
+    spread = max(reference.values()) / min(reference.values())
     print(
         f"  largest / smallest cost per household-day: {max(costs) / min(costs):.2f}x"
-        f"  (target: about constant); the reference's: {max(reference) / min(reference):.2f}x"
+        f"  (target: about constant); the reference's: {spread:.2f}x"
     )
     if len(sides) < 2:
         return
@@ -220,17 +226,17 @@ def scaling(structure: str, sides: Sequence[int], days: int, repeats: int) -> No
     )
 
 
-def _reference_update_ns(side: int, repeats: int) -> float:
+def _reference_update_ns(side: int, seeds: Sequence[int]) -> float:
     """CPU nanoseconds per elementary update of the reference kernel
     (experiments/bench_reference.py) on a ``side x side`` torus, half co-producers at random:
-    at least a million updates, best of ``repeats``."""
+    at least a million updates, best over ``seeds``."""
     neighbours = bench_reference.torus_neighbours(side, side)
     rng = np.random.default_rng(0)
     start = (rng.random(side * side) < 0.5).astype(np.uint8)
     updates = max(side * side, 1_000_000)
     bench_reference.play(start.copy(), neighbours, 4.5, 1.0, 0.5, 0, 0)  # compiled first
     best = float("inf")
-    for seed in range(repeats):
+    for seed in seeds:
         strategy = start.copy()
         best = min(
             best,
@@ -248,7 +254,7 @@ def full_model(structure: str, days: int, agent_days: int, repeats: int) -> None
     _compile_kernels()
     build, run = _best_of(repeats, base, days)
     agents_build, agents_run = _time_steps([*base, "engine=agents"], agent_days)
-    reference = 1e9 / _reference_update_ns(100, repeats)
+    reference = 1e9 / _reference_update_ns(100, range(repeats))
     print(f"model: {structure}, 100x100 households, CPU time")
     print(
         f"  fast    build {build:5.2f} s, {days} days {run:6.2f} s -> {days / run:7.1f} days/s"
