@@ -54,12 +54,23 @@ class AgentEngine:
         self.residents.do("update_satisfaction")
 
 
+NEIGHBOUR_TABLE_CELLS = 2**16
+"""Largest map (households) on which the game reads neighbours from the lattice's table (16
+bytes a household: 1 MiB, the L2 cache of a 2-core machine, at 2**16). Measured on that
+machine: at 100 x 100 the table takes 38-39 ns an update against 65-80 ns computed; at
+400 x 400 it takes 230-270 ns against 124-147 ns computed; between 160 and 250 a side the
+two are within the noise of each other (``cogov-bench --only scaling`` shows the effect)."""
+
+
 class FastEngine:
     """Array engine: numba and numpy kernels over the population arrays.
 
     The kernels' scalar parameters are records read from the config once, when the engine is
     built (:func:`model.kernels.parameter_record`). The co-production game keeps its group
-    counts between days (:func:`model.kernels.co_production_round`).
+    counts between days (:func:`model.kernels.co_production_round`). It reads the neighbours
+    of a household from the lattice's table while the table fits in the cache (up to
+    :data:`NEIGHBOUR_TABLE_CELLS` households) and computes them from the grid's shape on
+    larger maps (:func:`model.kernels.neighbour`); both give the same numbers.
     """
 
     def __init__(self, model: CoGovModel):
@@ -70,6 +81,9 @@ class FastEngine:
             model.config, kernels.WELLBEING_PARAMETERS
         )
         self.game_tables = kernels.GameTables.empty(n)
+        lattice = model.lattice
+        small = n <= NEIGHBOUR_TABLE_CELLS
+        self.neighbours = lattice.ghost_padded_neighbours if small else lattice.grid
 
     def co_production_round(self) -> None:
         """One Monte Carlo step: N elementary updates (kernel seeded from the model's rng)."""
@@ -78,7 +92,7 @@ class FastEngine:
             population.participating,
             population.group_synergy,
             population.bonus,
-            lattice.ghost_padded_neighbours,
+            self.neighbours,
             lattice.degree,
             self.game_tables,
             self.game,

@@ -8,10 +8,12 @@ from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from model.issues import MAX_SEVERITY
 from model.population import ABANDONED, FIX_FAILED, FIX_HELD
+from model.world import BOTTOM_EDGE, LEFT_EDGE, RIGHT_EDGE, TOP_EDGE
 
 
 def parameter_record(config, fields: dict[str, str]) -> np.ndarray:
@@ -61,6 +63,57 @@ class GameTables(NamedTuple):
         )
 
 
+def neighbour(neighbours, i, j):
+    """Column ``j`` (0..3) of row ``i`` of the lattice's ghost-padded table
+    (:attr:`model.world.Lattice.ghost_padded_neighbours`): read from ``neighbours`` when it is
+    that table, computed from ``i`` when it is the lattice's :class:`model.world.Grid`."""
+    if isinstance(neighbours, np.ndarray):
+        return int(neighbours[i, j])
+    return int(_grid_neighbour(neighbours, i, j))
+
+
+@overload(neighbour, inline="always")
+def _neighbour_in_kernels(neighbours, i, j):
+    """:func:`neighbour` inside kernels, chosen by the type of ``neighbours`` when compiling."""
+    if isinstance(neighbours, types.Array):
+        return lambda neighbours, i, j: neighbours[i, j]
+    return lambda neighbours, i, j: _grid_neighbour(neighbours, i, j)
+
+
+@njit(cache=True)
+def _grid_neighbour(grid, i, j):
+    """Column ``j`` of row ``i`` of the ghost-padded table of the lattice of shape ``grid``:
+    the left, down, up and right neighbours (x - 1, y - 1, y + 1, x + 1) in this order; on an
+    open grid the missing ones are left out and the row is filled with the ghost cell ``N``.
+    The game reads neighbours of random cells: from 400 x 400 on, the table (16 bytes a
+    cell) no longer fits in the cache and reading it costs more than this arithmetic on the
+    cell's border flags (1 byte)."""
+    height, size, edge = grid.height, grid.size, grid.edges[i]
+    if grid.torus:
+        if j == 0:
+            return i - height + size * (edge & LEFT_EDGE != 0)
+        if j == 1:
+            return i - 1 + height * (edge & BOTTOM_EDGE != 0)
+        if j == 2:
+            return i + 1 - height * (edge & TOP_EDGE != 0)
+        return i + height - size * (edge & RIGHT_EDGE != 0)
+    left = edge & LEFT_EDGE == 0
+    if left and j == 0:
+        return i - height
+    k = j - left  # the k-th of the neighbours after the left one
+    down = edge & BOTTOM_EDGE == 0
+    if down and k == 0:
+        return i - 1
+    k -= down
+    up = edge & TOP_EDGE == 0
+    if up and k == 0:
+        return i + 1
+    k -= up
+    if edge & RIGHT_EDGE == 0 and k == 0:
+        return i + height
+    return size
+
+
 @njit(cache=True)
 def _add_to_groups(x, delta, neighbours, counts, share, value):
     """Add ``delta`` co-producers to the groups of ``x`` (its own and its neighbours') and
@@ -68,7 +121,7 @@ def _add_to_groups(x, delta, neighbours, counts, share, value):
     counts[x] += delta
     value[x] = share[x] * counts[x]
     for j in range(4):
-        g = neighbours[x, j]
+        g = neighbour(neighbours, x, j)
         counts[g] += delta
         value[g] = share[g] * counts[g]
 
@@ -104,7 +157,7 @@ def _payoff(i, participating, neighbours, value, net_bonus):
     co-produces."""
     total = value[i]
     for j in range(4):
-        total += value[neighbours[i, j]]
+        total += value[neighbour(neighbours, i, j)]
     if participating[i]:
         total += net_bonus[i]
     return total
@@ -124,9 +177,10 @@ def co_production_round(
     """``n_updates`` elementary updates of random sequential Fermi imitation (in place).
 
     Same rule as :meth:`agents.Resident.imitate_neighbour`. ``neighbours`` is the lattice's
-    ghost-padded table. The :class:`GameTables` are first brought up to date, then kept up to
-    date with each strategy change, so a payoff reads five shares and a bonus. ``game`` is the
-    record of :data:`GAME_PARAMETERS`.
+    :class:`model.world.Grid` or its ghost-padded table (:func:`neighbour`). The
+    :class:`GameTables` are first brought up to date, then kept up to date with each strategy
+    change, so a payoff reads five shares and a bonus. ``game`` is the record of
+    :data:`GAME_PARAMETERS`.
     """
     np.random.seed(seed)
     noise, exploration = game[0].noise, game[0].exploration
@@ -139,9 +193,9 @@ def co_production_round(
         if exploration > 0 and np.random.random() < exploration:
             _flip(x, participating, counted, neighbours, counts, share, value)
             continue
-        y = neighbours[x, np.random.randint(0, 4)]
+        y = neighbour(neighbours, x, np.random.randint(0, 4))
         while y == n:  # a ghost slot at an open border: draw again (uniform over neighbours)
-            y = neighbours[x, np.random.randint(0, 4)]
+            y = neighbour(neighbours, x, np.random.randint(0, 4))
         if participating[x] == participating[y]:
             continue
         gap = _payoff(x, participating, neighbours, value, net_bonus)

@@ -8,11 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 
 from model.schema import WorldConfig
+
+LEFT_EDGE, BOTTOM_EDGE, TOP_EDGE, RIGHT_EDGE = 1, 2, 4, 8
+"""Bits of :attr:`Grid.edges`: the cell is at x = 0, y = 0, y = height - 1, x = width - 1."""
+
+
+class Grid(NamedTuple):
+    """The shape of the von Neumann lattice, from which the game's kernels compute a cell's
+    neighbours (:func:`model.kernels.neighbour`) instead of reading them from a table."""
+
+    height: int  # cells per column: cell i is at x = i // height, y = i % height
+    size: int  # cells, N
+    torus: bool
+    edges: np.ndarray  # (N,) uint8: the edges of the grid each cell lies on (*_EDGE bits)
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +50,19 @@ class Lattice:
         last household, so a kernel that keeps a neutral entry at index ``N`` reads four
         neighbours of every cell without a test (on a torus the two tables are equal)."""
         return np.where(self.neighbours < 0, self.size, self.neighbours).astype(np.int32)
+
+    @cached_property
+    def grid(self) -> Grid:
+        """The lattice's shape, from which :func:`model.kernels.neighbour` computes the rows of
+        :attr:`ghost_padded_neighbours`."""
+        x, y = np.divmod(np.arange(self.size), self.height)
+        edges = (
+            LEFT_EDGE * (x == 0)
+            + BOTTOM_EDGE * (y == 0)
+            + TOP_EDGE * (y == self.height - 1)
+            + RIGHT_EDGE * (x == self.width - 1)
+        )
+        return Grid(self.height, self.size, self.torus, edges.astype(np.uint8))
 
     def group_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum of ``values`` over each household's group (itself and its neighbours), by

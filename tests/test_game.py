@@ -222,6 +222,41 @@ def test_kernel_tables_follow_the_strategies(torus):
     assert tables.value[n] == 0  # the ghost cell's share
 
 
+@given(
+    width=st.integers(2, 14),
+    height=st.integers(2, 14),
+    torus=st.booleans(),
+    seed=st.integers(0, 1000),
+)
+def test_the_game_is_the_same_on_the_table_and_on_the_grid(width, height, torus, seed):
+    """Large maps compute neighbours from the grid's shape, small ones read the table
+    (model.engines.NEIGHBOUR_TABLE_CELLS): from the same state and seed the two make the same
+    strategy changes and keep the same tables."""
+    if torus and min(width, height) < 3:
+        return
+    model = build(
+        *world(width, height),
+        "structure=canonical_pgg",
+        f"world.torus={torus}",
+        "residents.exploration=0.02",
+        f"seed={seed}",
+    )
+    pop, lattice = model.population, model.lattice
+    finals = []
+    for neighbours in (lattice.ghost_padded_neighbours, lattice.grid):
+        strategies, tables = pop.participating.copy(), kernels.GameTables.empty(pop.size)
+        for day in range(5):
+            kernels.co_production_round(
+                strategies, pop.group_synergy, pop.bonus, neighbours, lattice.degree, tables,
+                model.engine.game, pop.size, seed + day,
+            )  # fmt: skip
+        finals.append((strategies, tables))
+    (table_strategies, table_tables), (grid_strategies, grid_tables) = finals
+    np.testing.assert_array_equal(table_strategies, grid_strategies)
+    for on_table, on_grid in zip(table_tables, grid_tables, strict=True):
+        np.testing.assert_array_equal(on_table, on_grid)
+
+
 @pytest.mark.parametrize("field", ["participating", "group_synergy", "bonus"])
 def test_state_changed_between_days_is_picked_up(field):
     """A strategy, synergy or bonus changed by hand between two days (as a notebook or the app

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from model.kernels import neighbour
 from model.schema import WorldConfig
 from model.world import SocialNetwork, partition, von_neumann_lattice
 from tests.conftest import build, days, world
@@ -79,6 +80,18 @@ def test_ghost_padded_table_is_the_lattice_table(width, height, torus):
         k = lattice.degree[i]
         assert list(padded[i, :k]) == list(lattice.neighbours[i, :k])
         assert (padded[i, k:] == lattice.size).all()
+
+
+@given(width=st.integers(2, 9), height=st.integers(2, 9), torus=st.booleans())
+def test_neighbours_computed_from_the_grid_are_the_table(width, height, torus):
+    """What the game computes on large maps (model.kernels.neighbour on the lattice's Grid)
+    is the ghost-padded table, column by column."""
+    if torus and min(width, height) < 3:
+        return
+    lattice = von_neumann_lattice(width, height, torus)
+    table = lattice.ghost_padded_neighbours
+    computed = [[neighbour(lattice.grid, i, j) for j in range(4)] for i in range(lattice.size)]
+    np.testing.assert_array_equal(computed, table)
 
 
 def _world(width: int, height: int, community: int, unit: int) -> WorldConfig:
