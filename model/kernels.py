@@ -85,9 +85,9 @@ def _grid_neighbour(grid, i, j):
     """Column ``j`` of row ``i`` of the ghost-padded table of the lattice of shape ``grid``:
     the left, down, up and right neighbours (x - 1, y - 1, y + 1, x + 1) in this order; on an
     open grid the missing ones are left out and the row is filled with the ghost cell ``N``.
-    The game reads neighbours of random cells: from 400 x 400 on, the table (16 bytes a
-    cell) no longer fits in the cache and reading it costs more than this arithmetic on the
-    cell's border flags (1 byte)."""
+    The game reads neighbours of random cells: on large maps the table (16 bytes a cell) no
+    longer fits in the cache and reading it costs more than this arithmetic on the cell's
+    border flags (1 byte; :data:`model.engines.NEIGHBOUR_TABLE_CELLS`)."""
     height, size, edge = grid.height, grid.size, grid.edges[i]
     if grid.torus:
         if j == 0:
