@@ -78,6 +78,16 @@ class StreetPartyCommittee(Agent["CoGovModel"]):
         self.coordination_today = capacity * party.split.coordinate if active else 0.0
         self.coordination_left = self.coordination_today
 
+    def whistles_affordable(self, limit: int) -> int:
+        """How many joint dispatches, up to ``limit``, the coordinating time left today pays
+        for, one after another (:meth:`blow_whistle`)."""
+        cost = self.model.config.party.whistle_cost
+        left, count = self.coordination_left, 0
+        while count < limit and left + 1e-12 >= cost:
+            left -= cost
+            count += 1
+        return count
+
     def blow_whistle(self) -> bool:
         """Spend coordinating time on one joint dispatch, if enough is left today."""
         cost = self.model.config.party.whistle_cost

@@ -11,7 +11,6 @@ purchased project under 三社联动, or to the community workstation.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +32,7 @@ from model.issues import (
     TaskStore,
 )
 from model.population import ABANDONED, FIX_FAILED, FIX_HELD
+from model.routing import generator_addresses, route_issues
 
 if TYPE_CHECKING:
     from agents.handler import Handler
@@ -73,8 +73,12 @@ class IssueFlow:
         self.work_done: dict[str, float] = defaultdict(float)
         self._contracted_today: set[SocialOrganisation] = set()  # given a project today
         self._done_today: list[int] = []  # tasks done today, in the order done
+        self._rng: np.random.Generator | None = None  # the generator _addresses are of
+        self._addresses = np.zeros(0, np.uint64)
         departments = range(model.config.government.departments)
-        self.other_departments = [np.array([d for d in departments if d != k]) for k in departments]
+        self.other_departments = np.array(  # row k: the departments other than k
+            [[d for d in departments if d != k] for k in departments], np.int64
+        ).reshape(len(departments), len(departments) - 1)
 
     # -- handlers -------------------------------------------------------------------------
 
@@ -194,7 +198,9 @@ class IssueFlow:
         whistle's coordinating time, the purchase account and the social organisations'
         queues are used up in that order, and each issue's draws (the departments a complex
         issue also needs, the local decision, the work of its tasks, accountability pressure
-        on the tasks released today) are made in that order. The tasks are then created and
+        on the tasks released today) are made in that order. The service needs' handlers are
+        chosen first (:meth:`_service_handler`, no draw), then one compiled pass makes the
+        routes and draws (:func:`model.routing.route_issues`); the tasks are then created and
         released together (:meth:`_dispatch`).
         """
         if not self.discovered_today:
@@ -202,109 +208,92 @@ class IssueFlow:
         ids = np.concatenate(self.discovered_today)
         self.discovered_today = []
         self.undiscovered = self.still_undiscovered()
-        issues = self.issues
-        day = self.model.steps
+        model, issues = self.model, self.issues
+        day = model.steps
         issues.first_dispatch[ids] = day
         issues.due[ids] = day + self.deadline[issues.kind[ids]]
-        routes = Routes()
-        for category, departments, community in zip(
-            issues.category[ids].tolist(),
-            issues.departments[ids].tolist(),
-            issues.community[ids].tolist(),
-            strict=True,
-        ):
-            if category == SERVICE:
-                self._route_service_need(routes, community)
-            else:
-                self._route_department_issue(routes, category, departments, community)
-        self._dispatch(ids, routes)
-
-    def _route_department_issue(
-        self, routes: Routes, lead: int, count: int, community: int
-    ) -> None:
-        model, rng, gov = self.model, self.model.rng, self.model.config.government
-        day = model.steps
-        needed = [lead]
-        if count > 1:  # the other departments a complex issue needs
-            others = self.other_departments[lead]
-            needed += rng.choice(others, size=count - 1, replace=False).tolist()
-        if rng.random() < gov.devolution.authority:  # the community may decide it
-            station = model.workstations[community]
-            self._choose(routes, "local", [station] * count, day, sequential=False)
-        elif count > 1 and model.party_committee.blow_whistle():  # 街道吹哨、部门报到
-            departments = [model.departments[d] for d in needed]
-            extra = model.config.party.whistle_staff_days  # each department reports (报到)
-            model.time_used["department_reporting"] += extra * count
-            self._choose(
-                routes,
-                "joint",
-                departments,
-                day + gov.dispatch_delay,
-                sequential=False,
-                extra=extra,
+        category, departments = issues.category[ids], issues.departments[ids]
+        community = issues.community[ids]
+        service_handler = np.full(len(ids), -1, np.int32)
+        service_route = np.full(len(ids), -1, np.int8)
+        contracted: dict[SocialOrganisation, int] = defaultdict(int)
+        for i in np.flatnonzero(category == SERVICE).tolist():
+            service_handler[i], service_route[i] = self._service_handler(
+                int(community[i]), contracted
             )
-        else:  # up the line, one department after another
-            departments = [model.departments[d] for d in needed]
-            self._choose(routes, "department", departments, day + gov.dispatch_delay, True)
+        gov, party = model.config.government, model.config.party
+        complex_issues = int(np.count_nonzero(departments > 1))
+        route, *tasks = route_issues(
+            self._rng_addresses(),
+            category,
+            departments,
+            community,
+            service_handler,
+            service_route,
+            self.other_departments,
+            np.array([d.handler_id for d in model.departments], np.int32),
+            np.array([w.handler_id for w in model.workstations], np.int32),
+            np.array([h.under_pressure for h in self.handlers]),
+            gov.devolution.authority,
+            model.party_committee.whistles_affordable(complex_issues),
+            day,
+            gov.dispatch_delay,
+            party.whistle_staff_days,
+        )
+        used = model.time_used["department_reporting"]
+        for count in departments[route == ROUTES.index("joint")].tolist():
+            model.party_committee.blow_whistle()
+            used += party.whistle_staff_days * count  # each department reports (报到)
+        model.time_used["department_reporting"] = used
+        self._dispatch(ids, route, *tasks)
 
-    def _route_service_need(self, routes: Routes, community: int) -> None:
+    def _rng_addresses(self) -> np.ndarray:
+        """The model's generator as the compiled routing draws from it
+        (:func:`model.routing.generator_addresses`), looked up again if it was replaced."""
+        rng = self.model.rng
+        if self._rng is not rng:
+            self._rng, self._addresses = rng, generator_addresses(rng)
+        return self._addresses
+
+    def _service_handler(
+        self, community: int, contracted: dict[SocialOrganisation, int]
+    ) -> tuple[int, int]:
         """三社联动: community finds the need, a social organisation runs it as a purchased
-        project, its social workers deliver; otherwise the community workstation does it."""
+        project, its social workers deliver; otherwise the community workstation does it.
+        Returns the handler's id and the route; ``contracted`` counts the projects each
+        organisation was given today, not yet in its queue."""
         model = self.model
         org = (
-            model.contract_social_org(community, routes.contracted)
+            model.contract_social_org(community, contracted)
             if model.config.social_orgs.sanshe
             else None
         )
-        if org is not None:
-            if org not in self._contracted_today:
-                self._contracted_today.add(org)
-                org.projects += 1
-                self.projects += 1
-            routes.contracted[org] += 1
-            self._choose(routes, "social_org", [org], model.steps, sequential=False)
-        else:
-            station = model.workstations[community]
+        if org is None:
             self.local_services += 1
-            self._choose(routes, "local", [station], model.steps, sequential=False)
+            return model.workstations[community].handler_id, ROUTES.index("local")
+        if org not in self._contracted_today:
+            self._contracted_today.add(org)
+            org.projects += 1
+            self.projects += 1
+        contracted[org] += 1
+        return org.handler_id, ROUTES.index("social_org")
 
-    def _choose(
+    def _dispatch(
         self,
-        routes: Routes,
-        route: str,
-        handlers: Sequence[Handler],
-        ready: int,
-        sequential: bool,
-        extra: float = 0.0,
+        ids: np.ndarray,
+        route: np.ndarray,
+        issue: np.ndarray,
+        handlers: np.ndarray,
+        normal: np.ndarray,
+        extra: np.ndarray,
+        ready: np.ndarray,
+        released: np.ndarray,
+        chained: np.ndarray,
+        pressure: np.ndarray,
     ) -> None:
-        """Note an issue's route: one task per handler, each with lognormal work (median by the
-        issue's kind) plus ``extra`` staff-days, all released on ``ready``, or
-        (``sequential``) the first on ``ready`` and each next one a hand-off after its
-        predecessor is done. Draws the tasks' work, then the pressure draw of each task
-        released today into the queue of an office under pressure (:meth:`_enqueue`)."""
-        rng, today = self.model.rng, self.model.steps
-        issue = len(routes.route)  # the issue's position in today's list
-        routes.route.append(ROUTES.index(route))
-        normals = rng.standard_normal(len(handlers)).tolist()
-        last = len(handlers) - 1
-        for position, (handler, normal) in enumerate(zip(handlers, normals, strict=True)):
-            released = position == 0 or not sequential
-            chained = sequential and position < last  # releases the next task when done
-            pressed = released and ready <= today and handler.under_pressure
-            pressure = rng.random() if pressed else NO_DRAW
-            routes.tasks.append(
-                (issue, handler.handler_id, normal, extra, ready, released, chained, pressure)
-            )
-
-    def _dispatch(self, ids: np.ndarray, routes: Routes) -> None:
-        """Create the tasks of issues ``ids`` as ``routes`` chose them, in the issues' order,
-        and release or schedule them."""
+        """Create the tasks of issues ``ids`` as :func:`model.routing.route_issues` chose
+        them, in the issues' order, and release or schedule them."""
         issues, tasks = self.issues, self.tasks
-        route = np.array(routes.route, np.int8)
-        table = np.array(routes.tasks)  # a row per task, the columns of Routes.tasks
-        issue, handlers = table[:, 0].astype(np.int64), table[:, 1].astype(np.int32)
-        normal, extra, pressure = table[:, 2], table[:, 3], table[:, 7]
-        ready, released, chained = table[:, 4].astype(np.int64), table[:, 5] > 0, table[:, 6] > 0
         spread = self.model.config.issues.work_spread
         work = self.work_median[issues.kind[ids][issue]] * np.exp(spread * normal) + extra
         task_ids = tasks.add(ids[issue], handlers, work)
@@ -531,19 +520,3 @@ def draw_categories(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.
 NO_DRAW = np.nan
 """Pressure draw of a task whose office is not under pressure (:meth:`IssueFlow._enqueue`)."""
 
-
-class Routes:
-    """The routes the street hub chose for today's issues, in their order: per issue its
-    route (an index into ``ROUTES``); per task a row of ``tasks``: its issue's position in the
-    list, its handler, the normal draw of its work, the staff-days it gets on top of that
-    draw, its release day, whether it is released then (the first task of a sequential route,
-    or any other), whether it releases the next task when done, and its pressure draw
-    (``NO_DRAW`` if none). ``contracted`` counts the projects each social organisation was
-    given today, not yet in its queue."""
-
-    __slots__ = ("contracted", "route", "tasks")
-
-    def __init__(self) -> None:
-        self.route: list[int] = []
-        self.tasks: list[tuple[int, int, float, float, int, bool, bool, float]] = []
-        self.contracted: dict[SocialOrganisation, int] = defaultdict(int)

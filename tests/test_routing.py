@@ -1,0 +1,177 @@
+"""The street dispatch hub's compiled routing (:mod:`model.routing`) draws what a plain Python
+loop over the issues draws from the model's generator, in the same order, and leaves the
+generator where that loop would; its routes follow the rules of ODD 7.5."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from numba import njit
+
+from model.issues import ROUTES, SERVICE
+from model.routing import (
+    generator,
+    generator_addresses,
+    route_issues,
+    sample_without_replacement,
+)
+
+DEPARTMENT, JOINT, LOCAL, SOCIAL_ORG = range(4)
+assert ROUTES == ("department", "joint", "local", "social_org")
+
+
+@njit
+def _sample(addresses, population, k):
+    return sample_without_replacement(generator(addresses), population, k)
+
+
+@njit
+def _draws(addresses, highs):
+    rng = generator(addresses)
+    out = np.empty(3 * len(highs))
+    for i in range(len(highs)):
+        out[3 * i] = rng.random()
+        out[3 * i + 1] = rng.standard_normal()
+        out[3 * i + 2] = rng.integers(0, highs[i])
+    return out
+
+
+def _twins(seed: int, odd: bool) -> tuple[np.random.Generator, np.random.Generator]:
+    """Two generators in the same state; with ``odd``, half of a 64-bit word is left in the
+    buffer that 32-bit draws share."""
+    pair = np.random.default_rng(seed), np.random.default_rng(seed)
+    for rng in pair:
+        rng.integers(0, 2**31, size=int(odd), dtype=np.uint32)
+    return pair
+
+
+@given(
+    seed=st.integers(0, 2**32),
+    odd=st.booleans(),
+    highs=st.lists(st.integers(1, 2**40), min_size=1, max_size=20),
+)
+def test_a_kernel_draws_the_generators_own_numbers(seed, odd, highs):
+    ours, numpys = _twins(seed, odd)
+    drawn = _draws(generator_addresses(ours), np.array(highs, np.int64))
+    expected = [
+        x
+        for high in highs
+        for x in (numpys.random(), numpys.standard_normal(), numpys.integers(0, high))
+    ]
+    assert drawn.tolist() == expected
+    assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+@given(seed=st.integers(0, 2**32), odd=st.booleans(), data=st.data())
+def test_sampling_without_replacement_is_numpys_choice(seed, odd, data):
+    n = data.draw(st.integers(1, 3_000))
+    k = data.draw(st.integers(1, min(n, 40)))
+    population = np.arange(n, dtype=np.int64) * 7 + 3
+    ours, numpys = _twins(seed, odd)
+    sample = _sample(generator_addresses(ours), population, k)
+    np.testing.assert_array_equal(sample, numpys.choice(population, size=k, replace=False))
+    assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+def python_routes(rng, issues, hub):
+    """The hub's rule as a Python loop over the issues, drawing from numpy's generator."""
+    route, tasks = [], []
+    whistles = hub["whistles"]
+    today, delay = hub["today"], hub["delay"]
+    for i, (category, departments, community) in enumerate(issues):
+        count = max(1, departments)
+        extra, start, sequential = 0.0, today, False
+        if category == SERVICE:
+            route.append(hub["service_route"][i])
+            handlers = [hub["service_handler"][i]]
+        else:
+            needed = [category]
+            if count > 1:
+                others = hub["other_departments"][category]
+                needed += rng.choice(others, size=count - 1, replace=False).tolist()
+            handlers = [hub["department_handler"][d] for d in needed]
+            if rng.random() < hub["authority"]:
+                route.append(LOCAL)
+                handlers = [hub["station_handler"][community]] * count
+            elif count > 1 and whistles > 0:
+                whistles -= 1
+                route.append(JOINT)
+                start, extra = today + delay, hub["extra"]
+            else:
+                route.append(DEPARTMENT)
+                start, sequential = today + delay, True
+        normals = rng.standard_normal(count).tolist()
+        for k, (handler, normal) in enumerate(zip(handlers, normals, strict=True)):
+            released = k == 0 or not sequential
+            pressed = released and start <= today and hub["under_pressure"][handler]
+            pressure = rng.random() if pressed else np.nan
+            chained = sequential and k < count - 1
+            tasks.append((i, handler, normal, extra, start, released, chained, pressure))
+    return route, tasks
+
+
+issue_lists = st.lists(
+    st.tuples(st.integers(-1, 4), st.integers(1, 4), st.integers(0, 2)), max_size=30
+)
+
+
+@given(
+    seed=st.integers(0, 2**32),
+    issues=issue_lists,
+    authority=st.sampled_from([0.0, 0.3, 1.0]),
+    whistles=st.integers(0, 5),
+    delay=st.integers(0, 3),
+    pressure=st.lists(st.booleans(), min_size=13, max_size=13),
+)
+def test_routes_are_those_of_a_python_loop_over_the_issues(
+    seed, issues, authority, whistles, delay, pressure
+):
+    departments = 5  # handlers 0-4; workstations 5-7; social organisations 8-12
+    issues = [(c, 0 if c == SERVICE else d, w) for c, d, w in issues]
+    service = [c == SERVICE for c, _, _ in issues]
+    hub = {
+        "service_handler": [8 + i % 5 if s else -1 for i, s in enumerate(service)],
+        "service_route": [(SOCIAL_ORG if i % 3 else LOCAL) if s else -1 for i, s in enumerate(service)],
+        "other_departments": np.array(
+            [[d for d in range(departments) if d != k] for k in range(departments)], np.int64
+        ),
+        "department_handler": np.arange(departments, dtype=np.int32),
+        "station_handler": np.arange(5, 8, dtype=np.int32),
+        "under_pressure": np.array(pressure),
+        "authority": authority,
+        "whistles": whistles,
+        "today": 40,
+        "delay": delay,
+        "extra": 0.5,
+    }
+    ours, numpys = _twins(seed, False)
+    columns = np.array(issues, np.int64).reshape(-1, 3).T
+    route, *tasks = route_issues(
+        generator_addresses(ours),
+        columns[0].astype(np.int16),
+        columns[1].astype(np.int16),
+        columns[2].astype(np.int32),
+        np.array(hub["service_handler"], np.int32),
+        np.array(hub["service_route"], np.int8),
+        hub["other_departments"],
+        hub["department_handler"],
+        hub["station_handler"],
+        hub["under_pressure"],
+        authority,
+        whistles,
+        hub["today"],
+        delay,
+        hub["extra"],
+    )
+    expected_route, expected_tasks = python_routes(numpys, issues, hub)
+    assert route.tolist() == expected_route
+    got = list(zip(*(column.tolist() for column in tasks), strict=True))
+    assert len(got) == len(expected_tasks)
+    for row, expected in zip(got, expected_tasks, strict=True):
+        assert row[:7] == expected[:7]
+        assert row[7] == expected[7] or (np.isnan(row[7]) and np.isnan(expected[7]))
+    assert ours.bit_generator.state == numpys.bit_generator.state
+    joint = np.count_nonzero(route == JOINT)
+    assert joint <= whistles
+    assert authority < 1 or not np.isin(route, [DEPARTMENT, JOINT]).any()
