@@ -74,7 +74,7 @@ class IssueFlow:
         self._contracted_today: set[SocialOrganisation] = set()  # given a project today
         self._done_today: list[int] = []  # tasks done today, in the order done
         self._rng: np.random.Generator | None = None  # the generator _addresses are of
-        self._addresses = np.zeros(0, np.uint64)
+        self._addresses: np.ndarray | None = None
         departments = range(model.config.government.departments)
         self.other_departments = np.array(  # row k: the departments other than k
             [[d for d in departments if d != k] for k in departments], np.int64
@@ -251,9 +251,14 @@ class IssueFlow:
         """The model's generator as the compiled routing draws from it
         (:func:`model.routing.generator_addresses`), looked up again if it was replaced."""
         rng = self.model.rng
-        if self._rng is not rng:
+        if self._addresses is None or self._rng is not rng:
             self._rng, self._addresses = rng, generator_addresses(rng)
         return self._addresses
+
+    def __getstate__(self) -> dict:
+        """A copy or a pickle of the flow looks the addresses up again: they are where this
+        process keeps this generator."""
+        return {**self.__dict__, "_addresses": None}
 
     def _service_handler(
         self, community: int, contracted: dict[SocialOrganisation, int]

@@ -4,6 +4,8 @@ generator where that loop would; its routes follow the rules of ODD 7.5."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +18,7 @@ from model.routing import (
     route_issues,
     sample_without_replacement,
 )
+from tests.conftest import build, world
 
 DEPARTMENT, JOINT, LOCAL, SOCIAL_ORG = range(4)
 assert ROUTES == ("department", "joint", "local", "social_org")
@@ -175,3 +178,17 @@ def test_routes_are_those_of_a_python_loop_over_the_issues(
     joint = np.count_nonzero(route == JOINT)
     assert joint <= whistles
     assert authority < 1 or not np.isin(route, [DEPARTMENT, JOINT]).any()
+
+
+def test_a_copied_model_routes_with_its_own_generator():
+    """The routing keeps where the model's generator lives; a copy of the model must draw from
+    its own copy of it, as the original goes on drawing from the original."""
+    model = build("structure=co_governance", *world(30, communities=2, units=4))
+    model.run_for(10)
+    twin = copy.deepcopy(model)
+    model.run_for(30)
+    twin.run_for(30)
+    assert model.flow.routes == twin.flow.routes and sum(model.flow.routes.values()) > 0
+    np.testing.assert_array_equal(model.flow.issues.view("route"), twin.flow.issues.view("route"))
+    np.testing.assert_array_equal(model.population.trust, twin.population.trust)
+    assert model.rng.bit_generator.state == twin.rng.bit_generator.state
