@@ -524,4 +524,3 @@ def draw_categories(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.
 
 NO_DRAW = np.nan
 """Pressure draw of a task whose office is not under pressure (:meth:`IssueFlow._enqueue`)."""
-

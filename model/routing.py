@@ -167,9 +167,7 @@ def route_issues(
         else:
             handler[t] = department_handler[category[i]]
             if count > 1:
-                others = sample_without_replacement(
-                    rng, other_departments[category[i]], count - 1
-                )
+                others = sample_without_replacement(rng, other_departments[category[i]], count - 1)
                 for k in range(1, count):
                     handler[t + k] = department_handler[others[k - 1]]
             if rng.random() < authority:  # the community decides it (重心下移)

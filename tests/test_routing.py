@@ -135,7 +135,9 @@ def test_routes_are_those_of_a_python_loop_over_the_issues(
     service = [c == SERVICE for c, _, _ in issues]
     hub = {
         "service_handler": [8 + i % 5 if s else -1 for i, s in enumerate(service)],
-        "service_route": [(SOCIAL_ORG if i % 3 else LOCAL) if s else -1 for i, s in enumerate(service)],
+        "service_route": [
+            (SOCIAL_ORG if i % 3 else LOCAL) if s else -1 for i, s in enumerate(service)
+        ],
         "other_departments": np.array(
             [[d for d in range(departments) if d != k] for k in range(departments)], np.int64
         ),
