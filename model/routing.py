@@ -52,8 +52,14 @@ def generator_addresses(rng: np.random.Generator) -> np.ndarray:
 
 _GENERATOR = types.NumPyRandomGeneratorType("generator")
 _BIT_GENERATOR = types.NumPyRandomBitGeneratorType("bit_generator")
-_BIT_GENERATOR_FIELDS = ("state_address", "state", "fnptr_next_uint64", "fnptr_next_uint32")
-_BIT_GENERATOR_FIELDS += ("fnptr_next_double", "bit_generator")
+_BIT_GENERATOR_FIELDS = (
+    "state_address",
+    "state",
+    "fnptr_next_uint64",
+    "fnptr_next_uint32",
+    "fnptr_next_double",
+    "bit_generator",
+)
 """The fields of numba's bit generator (``numba.np.random.generator_core``) that its unboxing
 fills in from numpy's ctypes interface, in the order of :func:`generator_addresses`."""
 
@@ -137,10 +143,10 @@ def route_issues(
     ``under_pressure`` is indexed by handler id.
 
     Draws from the generator whose :func:`generator_addresses` are ``addresses``. Returns the
-    route of each issue (an index into ``ROUTES``) and per task: the position of
-    its issue, its handler, the normal draw of its work, its extra staff-days, its release
-    day, whether it is released then (the first task of a route up the line, or any other),
-    whether it releases the next task when done, and its pressure draw (NaN if none).
+    route of each issue (an index into ``ROUTES``) and per task: the position of its issue,
+    its handler, the normal draw of its work, its extra staff-days, its release day, whether
+    it is released then (the first task of a route up the line, or any other), whether it
+    releases the next task when done, and its pressure draw (NaN if none).
     """
     rng = generator(addresses)
     n = len(category)
