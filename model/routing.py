@@ -67,8 +67,9 @@ fills in from numpy's ctypes interface, in the order of :func:`generator_address
 def _generator(typingctx, addresses):
     """Inside a kernel, numba's ``Generator`` over the bit generator whose
     :func:`generator_addresses` are ``addresses``: what numba builds when it is passed the
-    ``Generator`` itself, which costs 50-200 µs a call on the 2-core machine (it looks the
-    addresses up through ctypes every time), against a few for the array of addresses.
+    ``Generator`` itself, which costs 30 µs a call on the slower 2-core machine with warm
+    caches and up to 180 µs with cold ones (it looks the addresses up through ctypes every
+    time), against what any array argument costs for the array of addresses.
     Without the Python object, it cannot be returned to Python. ``tests/test_routing.py``
     checks its draws against numpy's."""
 
