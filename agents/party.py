@@ -90,9 +90,9 @@ class StreetPartyCommittee(Agent["CoGovModel"]):
 
     def blow_whistle(self) -> bool:
         """Spend coordinating time on one joint dispatch, if enough is left today."""
-        cost = self.model.config.party.whistle_cost
-        if self.coordination_left + 1e-12 < cost:
+        if not self.whistles_affordable(1):
             return False
+        cost = self.model.config.party.whistle_cost
         self.coordination_left -= cost
         self.model.time_used["party_coordinating"] += cost
         self.whistles += 1

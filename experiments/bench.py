@@ -75,12 +75,13 @@ def _best_of(repeats: int, overrides: Sequence[str], steps: int) -> tuple[float,
 
 
 def _compile_kernels() -> None:
-    """Run a tiny full model once, and its game once more on the grid's shape as large maps
-    play it (:data:`model.engines.NEIGHBOUR_TABLE_CELLS`), so that no timing includes numba's
+    """Run a tiny full model for a month (the street hub routes its first issues on day 5), and
+    its game once more on the grid's shape as large maps play it
+    (:data:`model.engines.NEIGHBOUR_TABLE_CELLS`), so that no timing includes numba's
     compilation."""
     tiny = ["world.community_households=100", "world.grid_unit_households=50"]
     model = CoGovModel(load_config(*tiny, "world.width=10", "world.height=10"))
-    model.run_for(2)
+    model.run_for(30)
     model.engine.neighbours = model.lattice.grid
     model.engine.co_production_round()
 

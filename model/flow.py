@@ -32,7 +32,7 @@ from model.issues import (
     TaskStore,
 )
 from model.population import ABANDONED, FIX_FAILED, FIX_HELD
-from model.routing import generator_addresses, route_issues
+from model.routing import JOINT, LOCAL, SOCIAL_ORG, generator_addresses, route_issues
 
 if TYPE_CHECKING:
     from agents.handler import Handler
@@ -233,7 +233,7 @@ class IssueFlow:
             self.other_departments,
             np.array([d.handler_id for d in model.departments], np.int32),
             np.array([w.handler_id for w in model.workstations], np.int32),
-            np.array([h.under_pressure for h in self.handlers]),
+            self._under_pressure(),
             gov.devolution.authority,
             model.party_committee.whistles_affordable(complex_issues),
             day,
@@ -241,7 +241,7 @@ class IssueFlow:
             party.whistle_staff_days,
         )
         used = model.time_used["department_reporting"]
-        for count in departments[route == ROUTES.index("joint")].tolist():
+        for count in departments[route == JOINT].tolist():
             model.party_committee.blow_whistle()
             used += party.whistle_staff_days * count  # each department reports (报到)
         model.time_used["department_reporting"] = used
@@ -275,13 +275,13 @@ class IssueFlow:
         )
         if org is None:
             self.local_services += 1
-            return model.workstations[community].handler_id, ROUTES.index("local")
+            return model.workstations[community].handler_id, LOCAL
         if org not in self._contracted_today:
             self._contracted_today.add(org)
             org.projects += 1
             self.projects += 1
         contracted[org] += 1
-        return org.handler_id, ROUTES.index("social_org")
+        return org.handler_id, SOCIAL_ORG
 
     def _dispatch(
         self,
@@ -361,10 +361,14 @@ class IssueFlow:
             return
         ids = np.array(scheduled, np.int64)
         ids = ids[self.tasks.state[ids] == SCHEDULED]  # not cancelled meanwhile
-        pressed = np.array([h.under_pressure for h in self.handlers])[self.tasks.handler[ids]]
+        pressed = self._under_pressure()[self.tasks.handler[ids]]
         pressure = np.full(len(ids), NO_DRAW)
         pressure[pressed] = self.model.rng.random(int(pressed.sum()))
         self._enqueue(ids, pressure)
+
+    def _under_pressure(self) -> np.ndarray:
+        """Whether each handler (by id) is under accountability pressure."""
+        return np.array([h.under_pressure for h in self.handlers])
 
     def hand_over(self, task: int, handler: Handler) -> None:
         """Move a queued task to another handler's queue (a closing social organisation)."""

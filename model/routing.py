@@ -25,7 +25,9 @@ from numba.extending import intrinsic
 
 from model.issues import ROUTES, SERVICE
 
-DEPARTMENT, JOINT, LOCAL = (ROUTES.index(name) for name in ("department", "joint", "local"))
+DEPARTMENT, JOINT, LOCAL, SOCIAL_ORG = (
+    ROUTES.index(name) for name in ("department", "joint", "local", "social_org")
+)
 
 
 def generator_addresses(rng: np.random.Generator) -> np.ndarray:
