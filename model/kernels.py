@@ -8,8 +8,10 @@ from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
-from numba.extending import overload
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
 
 from model.issues import MAX_SEVERITY
 from model.population import ABANDONED, FIX_FAILED, FIX_HELD
@@ -205,6 +207,35 @@ def co_production_round(
             _flip(x, participating, counted, neighbours, counts, share, value)
 
 
+@intrinsic
+def prefetch(typingctx, array, index):
+    """Inside a kernel, ask the processor to start loading ``array[index]`` into its caches
+    (LLVM's ``llvm.prefetch``: a read, kept in every cache level). A hint: it changes no
+    value, only when the value arrives (LLVM Language Reference, ``llvm.prefetch``)."""
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0])
+        item = cgutils.get_item_pointer(
+            context, builder, signature.args[0], data, [args[1]], wraparound=False
+        )
+        i32 = ir.IntType(32)
+        pointer = builder.bitcast(item, ir.IntType(8).as_pointer())
+        function = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [pointer.type, i32, i32, i32]),
+            "llvm.prefetch.p0",
+        )
+        builder.call(function, [pointer, i32(0), i32(3), i32(1)])  # read, keep, data cache
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
+
+
+TIES_AHEAD = 64
+"""How many social ties ahead :func:`wellbeing` asks for the trust of the household at the
+other end (:func:`prefetch`), on maps where it does (:data:`model.engines.PREFETCH_TIES_CELLS`)."""
+
+
 WELLBEING_PARAMETERS = {  # field of the record: config key it is read from
     "max_wait": "issues.max_wait",  # days
     "trust_gain": "residents.trust_gain",
@@ -239,12 +270,15 @@ def wellbeing(
     degree,
     day,
     parameters,
+    ties_ahead,
 ):
     """:meth:`Resident.update_trust`, then :meth:`Resident.listen_to_neighbours` (on the trust
     everyone has after that) and :meth:`Resident.update_satisfaction`, for all households.
     ``group_counts`` are the co-producers of each household's group (:attr:`GameTables.counts`,
     up to date after the day's game); ``degree`` is the lattice's; ``day`` is today;
-    ``parameters`` is the record of :data:`WELLBEING_PARAMETERS`."""
+    ``parameters`` is the record of :data:`WELLBEING_PARAMETERS`. With ``ties_ahead`` above 0
+    it asks for the trust at the other end of the tie that many ties ahead (:func:`prefetch`):
+    on large maps a rewired tie's other end is anywhere in memory."""
     p = parameters[0]  # read into locals once: in the loops numba would reload every field
     social_influence = p.social_influence
     baseline = p.baseline
@@ -273,6 +307,9 @@ def wellbeing(
     before = p_trust.copy()
     for i in range(n):
         start, stop = indptr[i], indptr[i + 1]
+        if ties_ahead:
+            for k in range(start + ties_ahead, min(stop + ties_ahead, len(indices))):
+                prefetch(before, indices[k])
         if stop > start:
             total = 0.0
             for k in range(start, stop):
