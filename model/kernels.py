@@ -4,8 +4,9 @@ that the co-producers of a household's group are read from the game's tables (ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from operator import attrgetter
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 from llvmlite import ir
@@ -207,8 +208,7 @@ def co_production_round(
             _flip(x, participating, counted, neighbours, counts, share, value)
 
 
-@intrinsic
-def prefetch(typingctx, array, index):
+def _prefetch(typingctx, array, index):
     """Inside a kernel, ask the processor to start loading ``array[index]`` into its caches
     (LLVM's ``llvm.prefetch``: a read, kept in every cache level). A hint: it changes no
     value, only when the value arrives (LLVM Language Reference, ``llvm.prefetch``)."""
@@ -229,6 +229,9 @@ def prefetch(typingctx, array, index):
         return context.get_dummy_value()
 
     return types.void(array, index), codegen
+
+
+prefetch = cast(Callable[[np.ndarray, int], None], intrinsic(_prefetch))  # typed for the checker
 
 
 TIES_AHEAD = 64
