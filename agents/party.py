@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa import Agent
+from numba import njit
+
+from model.routing import generator, sample_without_replacement
 
 if TYPE_CHECKING:
     from model.model import CoGovModel
@@ -51,12 +54,8 @@ class PartyBranch(Agent["CoGovModel"]):
         """联系群众: visit randomly chosen households, who gain trust."""
         party = self.model.config.party
         expected = self.capacity * party.split.contact * party.contacts_per_day
-        visits = int(expected) + int(self.model.rng.random() < expected % 1)  # unbiased rounding
-        if visits:
-            chosen = self.model.rng.choice(
-                self.members, size=min(visits, len(self.members)), replace=False
-            )
-            self.model.population.contacted[chosen] = True
+        chosen = draw_visits(self.model.flow.rng_addresses(), self.members, expected)
+        self.model.population.contacted[chosen] = True
 
 
 class StreetPartyCommittee(Agent["CoGovModel"]):
@@ -97,3 +96,14 @@ class StreetPartyCommittee(Agent["CoGovModel"]):
         self.model.time_used["party_coordinating"] += cost
         self.whistles += 1
         return True
+
+
+@njit(cache=True)
+def draw_visits(addresses, members, expected):
+    """The households a branch visits today: ``expected`` visits rounded up or down at random
+    (unbiased), drawn without replacement from ``members`` (:func:`model.routing.generator`
+    over the model's generator: the same numbers as ``rng.random()`` and then
+    ``rng.choice(members, size=..., replace=False)``, without its overhead per call)."""
+    rng = generator(addresses)
+    visits = int(expected) + int(rng.random() < expected % 1)
+    return sample_without_replacement(rng, members, min(visits, len(members)))

@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from model.issues import (
     CANCELLED,
@@ -32,7 +33,14 @@ from model.issues import (
     TaskStore,
 )
 from model.population import ABANDONED, FIX_FAILED, FIX_HELD
-from model.routing import JOINT, LOCAL, SOCIAL_ORG, generator_addresses, route_issues
+from model.routing import (
+    JOINT,
+    LOCAL,
+    SOCIAL_ORG,
+    generator,
+    generator_addresses,
+    route_issues,
+)
 
 if TYPE_CHECKING:
     from agents.handler import Handler
@@ -115,16 +123,15 @@ class IssueFlow:
         here: a service need, or a department issue of a uniform category; a complex issue
         needs 2..max_departments departments.
         """
-        model, rng = self.model, self.model.rng
-        cfg = model.config
-        n = len(origins)
-        kind = draw_categories(rng, self.kind_shares(model.steps), n)
-        is_service = kind == SERVICE_KIND
-        category = np.where(is_service, SERVICE, rng.integers(0, cfg.government.departments, n))
-        several = rng.integers(2, max(2, cfg.issues.max_departments) + 1, n)
-        departments = np.where(is_service, 0, np.where(kind == COMPLEX, several, 1))
-        sensable = ~is_service & (rng.random(n) < cfg.discovery.sensable_share)
-        severity = rng.integers(1, MAX_SEVERITY + 1, n)
+        model, cfg = self.model, self.model.config
+        kind, category, departments, sensable, severity = draw_issues(
+            self.rng_addresses(),
+            self.kind_shares(model.steps),
+            len(origins),
+            cfg.government.departments,
+            cfg.issues.max_departments,
+            cfg.discovery.sensable_share,
+        )
         return self._add(origins, category, kind, severity, departments, sensable)
 
     def raise_initial_issues(self, share: float) -> None:
@@ -224,7 +231,7 @@ class IssueFlow:
         gov, party = model.config.government, model.config.party
         complex_issues = int(np.count_nonzero(departments > 1))
         route, *tasks = route_issues(
-            self._rng_addresses(),
+            self.rng_addresses(),
             category,
             departments,
             community,
@@ -247,7 +254,7 @@ class IssueFlow:
         model.time_used["department_reporting"] = used
         self._dispatch(ids, route, *tasks)
 
-    def _rng_addresses(self) -> np.ndarray:
+    def rng_addresses(self) -> np.ndarray:
         """The model's generator as the compiled routing draws from it
         (:func:`model.routing.generator_addresses`), looked up again if it was replaced."""
         rng = self.model.rng
@@ -516,14 +523,32 @@ class IssueFlow:
         self._contracted_today = set()
 
 
-def draw_categories(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.ndarray:
+@njit(cache=True)
+def draw_categories(rng, shares: np.ndarray, n: int) -> np.ndarray:
     """``n`` draws of a category ``0 .. len(shares) - 1`` with probabilities ``shares``: the
     same numbers as ``rng.choice(len(shares), size=n, p=shares)``, which draws one uniform
-    number per draw and looks it up in the cumulative shares, without its checks of ``p``
-    (a few microseconds a call)."""
-    cdf = shares.cumsum()
+    number per draw and looks it up in the cumulative shares, without its checks of ``p``."""
+    cdf = np.cumsum(shares)
     cdf /= cdf[-1]
-    return cdf.searchsorted(rng.random(n), side="right")
+    return np.searchsorted(cdf, rng.random(n), side="right")
+
+
+@njit(cache=True)
+def draw_issues(addresses, shares, n, departments, max_departments, sensable_share):
+    """The attributes of ``n`` new issues (:meth:`IssueFlow.raise_issues`), drawn from the
+    generator whose :func:`model.routing.generator_addresses` are ``addresses``: the same
+    numbers, in the same order, as numpy's ``Generator`` in Python, without the few
+    microseconds each of its calls costs. Returns kind, category, departments needed, whether
+    sensors can see it, and severity."""
+    rng = generator(addresses)
+    kind = draw_categories(rng, shares, n)
+    is_service = kind == SERVICE_KIND
+    category = np.where(is_service, SERVICE, rng.integers(0, departments, n))
+    several = rng.integers(2, max(2, max_departments) + 1, n)
+    needed = np.where(is_service, 0, np.where(kind == COMPLEX, several, 1))
+    sensable = ~is_service & (rng.random(n) < sensable_share)
+    severity = rng.integers(1, MAX_SEVERITY + 1, n)
+    return kind, category, needed, sensable, severity
 
 
 NO_DRAW = np.nan

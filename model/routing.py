@@ -96,9 +96,16 @@ generator = cast(Callable[[np.ndarray], Any], intrinsic(_generator))  # typed fo
 @njit(cache=True)
 def sample_without_replacement(rng, population, k):
     """``k`` distinct elements of ``population`` drawn from ``rng``: the same numbers as
-    ``rng.choice(population, size=k, replace=False)`` for a population of at most 10,000,
-    which numpy draws with Floyd's algorithm and then shuffles."""
+    ``rng.choice(population, size=k, replace=False)``, which for a population above 10,000
+    with ``k`` above a fiftieth of it shuffles the tail of a range, and otherwise draws with
+    Floyd's algorithm and then shuffles."""
     n = len(population)
+    if n > 10_000 and k > n // 50:
+        order = np.arange(n)
+        for i in range(n - 1, max(n - k, 1) - 1, -1):
+            j = rng.integers(0, i + 1)
+            order[i], order[j] = order[j], order[i]
+        return population[order[n - k :]]
     chosen = np.empty(k, np.int64)
     for m in range(k):
         j = n - k + m

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
@@ -70,6 +70,20 @@ def test_a_kernel_draws_the_generators_own_numbers(seed, odd, highs):
 def test_sampling_without_replacement_is_numpys_choice(seed, odd, data):
     n = data.draw(st.integers(1, 3_000))
     k = data.draw(st.integers(1, min(n, 40)))
+    population = np.arange(n, dtype=np.int64) * 7 + 3
+    ours, numpys = _twins(seed, odd)
+    sample = _sample(generator_addresses(ours), population, k)
+    np.testing.assert_array_equal(sample, numpys.choice(population, size=k, replace=False))
+    assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+@settings(max_examples=30)
+@given(seed=st.integers(0, 2**32), odd=st.booleans(), data=st.data())
+def test_sampling_from_a_large_population_is_numpys_choice(seed, odd, data):
+    """Above 10,000 numpy shuffles the tail of a range when it draws more than a fiftieth, and
+    uses Floyd's algorithm when it draws fewer."""
+    n = data.draw(st.integers(10_001, 20_000))
+    k = data.draw(st.one_of(st.integers(1, n // 50), st.integers(n // 50 + 1, n)))
     population = np.arange(n, dtype=np.int64) * 7 + 3
     ours, numpys = _twins(seed, odd)
     sample = _sample(generator_addresses(ours), population, k)
