@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import kernels
 from model.schema import DiscoveryConfig
 
 if TYPE_CHECKING:
@@ -61,22 +62,28 @@ class Discovery:
         return self.channel_ease * (floor + (1 - floor) * trust)
 
     def residents_report(self) -> None:
-        """All households at once: owners report their issues, then each co-producing lattice
-        neighbour of an owner reports it with chance ``leader_report``, that is with chance
+        """All households at once, in one compiled pass (:func:`model.kernels.report_issues`):
+        owners report their issues, then each co-producing lattice neighbour of an owner
+        reports it with chance ``leader_report``, that is with chance
         ``1 - (1 - leader_report)^k`` for ``k`` such neighbours."""
-        model, flow = self.model, self.model.flow
-        population, rng = model.population, model.rng
+        model, flow, cfg = self.model, self.model.flow, self.config
+        population, lattice = model.population, model.lattice
         ids = flow.still_undiscovered()
-        owners = flow.issues.origin[ids]
-        chance = self.self_report_chance(population.trust[owners])
-        flow.mark_discovered(ids[rng.random(len(ids)) < chance], "self_report")
-        if not self.config.building_leaders:
-            return
-        ids = flow.still_undiscovered()
-        owners = flow.issues.origin[ids]
-        leaders = model.lattice.neighbours_with(population.participating, owners)
-        chance = 1 - (1 - self.config.leader_report) ** leaders
-        flow.mark_discovered(ids[rng.random(len(ids)) < chance], "building_leader")
+        reported, by_neighbour = kernels.report_issues(
+            flow.rng_addresses(),
+            flow.issues.origin[ids],
+            population.trust,
+            population.participating,
+            lattice.neighbours,
+            lattice.degree,
+            self.channel_ease,
+            cfg.report_floor,
+            cfg.leader_report,
+            cfg.building_leaders,
+        )
+        flow.mark_discovered(ids[reported], "self_report")
+        if cfg.building_leaders:
+            flow.mark_discovered(ids[~reported][by_neighbour], "building_leader")
 
     # -- institutions ---------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from numba.extending import intrinsic, overload
 
 from model.issues import MAX_SEVERITY
 from model.population import ABANDONED, FIX_FAILED, FIX_HELD
+from model.routing import generator
 from model.world import BOTTOM_EDGE, LEFT_EDGE, RIGHT_EDGE, TOP_EDGE
 
 
@@ -357,6 +358,41 @@ def raise_issues(
             chance = chance + contagion * spreading
         raised[i] = open_issue[i] < 0 and draws[i] < chance
     return raised
+
+
+@njit(cache=True)
+def report_issues(
+    addresses,
+    owners,
+    trust,
+    participating,
+    neighbours,
+    degree,
+    channel_ease,
+    floor,
+    leader_report,
+    building_leaders,
+):
+    """:meth:`Resident.report_issue`, then :meth:`Resident.report_for_neighbours`, for the
+    unreported issues whose households are ``owners`` (in the issues' order): whether each
+    household reports its own, with chance ``channel_ease * (floor + (1 - floor) * trust)``;
+    then, if ``building_leaders``, for each issue still unreported, whether one of the ``k``
+    co-producing lattice neighbours of its household reports it, with chance
+    ``1 - (1 - leader_report)^k``. One uniform draw per issue, then one per issue left, from
+    the generator whose :func:`model.routing.generator_addresses` are ``addresses``."""
+    rng = generator(addresses)
+    reported = np.empty(len(owners), np.bool_)
+    for i in range(len(owners)):
+        reported[i] = rng.random() < channel_ease * (floor + (1 - floor) * trust[owners[i]])
+    left = np.flatnonzero(~reported)
+    by_neighbour = np.zeros(len(left) if building_leaders else 0, np.bool_)
+    for k in range(len(by_neighbour)):
+        household = owners[left[k]]
+        leaders = 0.0
+        for j in range(degree[household]):
+            leaders += participating[neighbours[household, j]]
+        by_neighbour[k] = rng.random() < 1 - (1 - leader_report) ** leaders
+    return reported, by_neighbour
 
 
 @njit(cache=True)

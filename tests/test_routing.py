@@ -1,6 +1,7 @@
 """The street dispatch hub's compiled routing (:mod:`model.routing`) draws what a plain Python
 loop over the issues draws from the model's generator, in the same order, and leaves the
-generator where that loop would; its routes follow the rules of ODD 7.5."""
+generator where that loop would; its routes follow the rules of ODD 7.5. So do the other
+compiled passes that draw from the model's generator (new issues, residents' reports)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from model.issues import ROUTES, SERVICE
+from model import kernels
+from model.flow import draw_categories, draw_issues
+from model.issues import COMPLEX, MAX_SEVERITY, ROUTES, SERVICE, SERVICE_KIND
 from model.routing import (
     generator,
     generator_addresses,
     route_issues,
     sample_without_replacement,
 )
+from model.world import von_neumann_lattice
 from tests.conftest import build, world
 
 DEPARTMENT, JOINT, LOCAL, SOCIAL_ORG = range(4)
@@ -88,6 +92,58 @@ def test_sampling_from_a_large_population_is_numpys_choice(seed, odd, data):
     ours, numpys = _twins(seed, odd)
     sample = _sample(generator_addresses(ours), population, k)
     np.testing.assert_array_equal(sample, numpys.choice(population, size=k, replace=False))
+    assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+@given(seed=st.integers(0, 2**32), odd=st.booleans(), leaders=st.booleans(), n=st.integers(0, 40))
+def test_residents_reports_draw_what_numpy_would(seed, odd, leaders, n):
+    """The compiled reports (:func:`model.kernels.report_issues`) are the array rule written
+    with numpy's generator: owners report with chance ``ease * (floor + (1 - floor) trust)``,
+    then the co-producing neighbours of the rest with chance ``1 - (1 - p)^k``."""
+    lattice = von_neumann_lattice(9, 7, torus=False)
+    setup = np.random.default_rng(seed)
+    owners = setup.choice(lattice.size, size=n, replace=False)
+    trust, participating = setup.random(lattice.size), setup.random(lattice.size) < 0.5
+    ours, numpys = _twins(seed, odd)
+    reported, by_neighbour = kernels.report_issues(
+        generator_addresses(ours),
+        owners,
+        trust,
+        participating,
+        lattice.neighbours,
+        lattice.degree,
+        0.8,
+        0.3,
+        0.4,
+        leaders,
+    )
+    expected = numpys.random(n) < 0.8 * (0.3 + 0.7 * trust[owners])
+    np.testing.assert_array_equal(reported, expected)
+    if leaders:
+        k = lattice.neighbours_with(participating, owners[~expected])
+        np.testing.assert_array_equal(by_neighbour, numpys.random(len(k)) < 1 - 0.6**k)
+    else:
+        assert len(by_neighbour) == 0
+    assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+@given(seed=st.integers(0, 2**32), odd=st.booleans(), n=st.integers(0, 50))
+def test_new_issues_draw_what_numpy_would(seed, odd, n):
+    """:func:`model.flow.draw_issues` makes numpy's draws in the order the rule reads."""
+    shares = np.array([0.1, 0.2, 0.3, 0.15, 0.25])
+    ours, numpys = _twins(seed, odd)
+    kind, category, needed, sensable, severity = draw_issues(
+        generator_addresses(ours), shares, n, 6, 3, 0.4
+    )
+    expected_kind = draw_categories(numpys, shares, n)
+    service = expected_kind == SERVICE_KIND
+    np.testing.assert_array_equal(kind, expected_kind)
+    np.testing.assert_array_equal(category, np.where(service, SERVICE, numpys.integers(0, 6, n)))
+    several = numpys.integers(2, 4, n)
+    expected_needed = np.where(service, 0, np.where(expected_kind == COMPLEX, several, 1))
+    np.testing.assert_array_equal(needed, expected_needed)
+    np.testing.assert_array_equal(sensable, ~service & (numpys.random(n) < 0.4))
+    np.testing.assert_array_equal(severity, numpys.integers(1, MAX_SEVERITY + 1, n))
     assert ours.bit_generator.state == numpys.bit_generator.state
 
 
