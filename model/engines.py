@@ -116,7 +116,7 @@ class FastEngine:
 
     def raise_issues(self) -> None:
         """:meth:`Resident.raise_issue` as one kernel pass (one uniform draw per household,
-        drawn first), reading each group's co-producers from the game's tables."""
+        in their order), reading each group's co-producers from the game's tables."""
         model, population = self.model, self.model.population
         issues, lattice = model.config.issues, model.lattice
         rate = issues.problems_per_household_year / 365 * model.shock.rate_multiplier(model.steps)
@@ -129,7 +129,7 @@ class FastEngine:
             population.open_issue,
             lattice.neighbours,
             lattice.degree,
-            model.rng.random(population.size),
+            model.flow.rng_addresses(),
             rate,
             issues.prevention,
             contagion,

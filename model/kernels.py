@@ -338,14 +338,17 @@ def wellbeing(
 
 @njit(cache=True)
 def raise_issues(
-    group_counts, open_issue, neighbours, degree, draws, rate, prevention, contagion, unreported
+    group_counts, open_issue, neighbours, degree, addresses, rate, prevention, contagion, unreported
 ):
     """:meth:`Resident.raise_issue` for all households: whether each raises an issue today.
     ``group_counts`` are the co-producers of each household's group (itself and its
-    neighbours: :attr:`GameTables.counts`, up to date after the day's game); ``draws`` holds
-    one uniform draw per household; ``neighbours`` and ``degree`` are the lattice's tables;
-    ``unreported`` marks the households with an undiscovered issue raised before today (read
-    only when ``contagion`` is not 0)."""
+    neighbours: :attr:`GameTables.counts`, up to date after the day's game); one uniform draw
+    per household, in their order, from the generator whose
+    :func:`model.routing.generator_addresses` are ``addresses`` (the numbers of
+    ``rng.random(N)``); ``neighbours`` and ``degree`` are the lattice's tables; ``unreported``
+    marks the households with an undiscovered issue raised before today (read only when
+    ``contagion`` is not 0)."""
+    rng = generator(addresses)
     n = len(open_issue)
     raised = np.zeros(n, np.bool_)
     for i in range(n):
@@ -356,7 +359,7 @@ def raise_issues(
             for j in range(degree[i]):
                 spreading += unreported[neighbours[i, j]]
             chance = chance + contagion * spreading
-        raised[i] = open_issue[i] < 0 and draws[i] < chance
+        raised[i] = rng.random() < chance and open_issue[i] < 0  # a draw for every household
     return raised
 
 
