@@ -399,22 +399,30 @@ def report_issues(
 
 
 @njit(cache=True)
-def households_with_open_issue(labels, open_issue, n_labels):
-    """How many households of each label (0 .. n_labels-1) have an open issue."""
-    counts = np.zeros(n_labels, np.int64)
-    for i in range(len(labels)):
-        if open_issue[i] >= 0:
-            counts[labels[i]] += 1
-    return counts
-
-
-@njit(cache=True)
 def set_game_fields(
-    bonus, group_synergy, community, unit, base_bonus, mobilisation, synergy, organising, need
+    bonus,
+    group_synergy,
+    community,
+    unit,
+    open_issue,
+    unit_households,
+    base_bonus,
+    mobilisation,
+    synergy,
+    organising,
+    need_weight,
+    need_reference,
 ):
     """Today's game fields of every household: ``bonus = base_bonus + mobilisation`` of its
     community, ``group_synergy = synergy * organising`` of its community ``* need`` of its
-    grid unit (:meth:`model.model.CoGovModel.update_game_fields`)."""
+    grid unit, where ``need = (1 - w) + w min(1, u / u_ref)`` and ``u`` is the share of the
+    unit's households with an open issue (:meth:`model.model.CoGovModel.update_game_fields`)."""
+    open_households = np.zeros(len(unit_households), np.int64)
+    for i in range(len(open_issue)):
+        if open_issue[i] >= 0:
+            open_households[unit[i]] += 1
+    unmet = open_households / unit_households
+    need = (1 - need_weight) + need_weight * np.minimum(1.0, unmet / need_reference)
     for i in range(len(bonus)):
         bonus[i] = base_bonus + mobilisation[community[i]]
         group_synergy[i] = synergy * organising[community[i]] * need[unit[i]]

@@ -263,6 +263,9 @@ class CoGovModel(mesa.Model):
           community x need factor, where the need factor ``(1 - w) + w min(1, u / u_ref)``
           falls when few households of the grid unit have an open issue ``u`` (a government
           that meets all needs leaves little to co-produce).
+
+        The community factors are computed here, the households' fields in one kernel pass
+        (:func:`model.kernels.set_game_fields`).
         """
         cfg = self.config
         population, partition = self.population, self.partition
@@ -273,23 +276,19 @@ class CoGovModel(mesa.Model):
             workers[org.community] += org.workers
         density = workers * 10_000 / (self.community_households * cfg.world.household_size)
         organising = 1 + orgs.organising_effect * (1 - np.exp(-density / orgs.organising_scale))
-        open_issues = kernels.households_with_open_issue(
-            partition.grid_unit, population.open_issue, partition.n_grid_units
-        )
-        unmet = open_issues / self.unit_households
-        need = (1 - residents.need_weight) + residents.need_weight * np.minimum(
-            1.0, unmet / residents.need_reference
-        )
         kernels.set_game_fields(
             population.bonus,
             population.group_synergy,
             partition.community,
             partition.grid_unit,
+            population.open_issue,
+            self.unit_households,
             residents.reward + self.street_office.points_rate,
             mobilisation,
             residents.synergy * residents.synergy_multiplier,
             organising,
-            need,
+            residents.need_weight,
+            residents.need_reference,
         )
 
     # -- services the institutions offer one another --------------------------------------
