@@ -255,8 +255,9 @@ class IssueFlow:
         self._dispatch(ids, route, *tasks)
 
     def rng_addresses(self) -> np.ndarray:
-        """The model's generator as the compiled routing draws from it
-        (:func:`model.routing.generator_addresses`), looked up again if it was replaced."""
+        """The model's generator as the compiled passes draw from it (routing, new issues,
+        raising and reporting issues, party visits: :func:`model.routing.generator_addresses`),
+        looked up again if it was replaced."""
         rng = self.model.rng
         if self._addresses is None or self._rng is not rng:
             self._rng, self._addresses = rng, generator_addresses(rng)
