@@ -54,7 +54,7 @@ class PartyBranch(Agent["CoGovModel"]):
         """联系群众: visit randomly chosen households, who gain trust."""
         party = self.model.config.party
         expected = self.capacity * party.split.contact * party.contacts_per_day
-        chosen = draw_visits(self.model.flow.rng_addresses(), self.members, expected)
+        chosen = draw_visits(self.model.rng_addresses(), self.members, expected)
         self.model.population.contacted[chosen] = True
 
 

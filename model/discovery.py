@@ -69,15 +69,14 @@ class Discovery:
         model, flow, cfg = self.model, self.model.flow, self.config
         population, lattice = model.population, model.lattice
         ids = flow.still_undiscovered()
+        owners = flow.issues.origin[ids]
         reported, by_neighbour = kernels.report_issues(
-            flow.rng_addresses(),
-            flow.issues.origin[ids],
-            population.trust,
+            model.rng_addresses(),
+            owners,
+            self.self_report_chance(population.trust[owners]),
             population.participating,
             lattice.neighbours,
             lattice.degree,
-            self.channel_ease,
-            cfg.report_floor,
             cfg.leader_report,
             cfg.building_leaders,
         )

@@ -129,7 +129,7 @@ class FastEngine:
             population.open_issue,
             lattice.neighbours,
             lattice.degree,
-            model.flow.rng_addresses(),
+            model.rng_addresses(),
             rate,
             issues.prevention,
             contagion,

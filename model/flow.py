@@ -38,7 +38,6 @@ from model.routing import (
     LOCAL,
     SOCIAL_ORG,
     generator,
-    generator_addresses,
     route_issues,
 )
 
@@ -81,8 +80,6 @@ class IssueFlow:
         self.work_done: dict[str, float] = defaultdict(float)
         self._contracted_today: set[SocialOrganisation] = set()  # given a project today
         self._done_today: list[int] = []  # tasks done today, in the order done
-        self._rng: np.random.Generator | None = None  # the generator _addresses are of
-        self._addresses: np.ndarray | None = None
         departments = range(model.config.government.departments)
         self.other_departments = np.array(  # row k: the departments other than k
             [[d for d in departments if d != k] for k in departments], np.int64
@@ -125,7 +122,7 @@ class IssueFlow:
         """
         model, cfg = self.model, self.model.config
         kind, category, departments, sensable, severity = draw_issues(
-            self.rng_addresses(),
+            self.model.rng_addresses(),
             self.kind_shares(model.steps),
             len(origins),
             cfg.government.departments,
@@ -231,7 +228,7 @@ class IssueFlow:
         gov, party = model.config.government, model.config.party
         complex_issues = int(np.count_nonzero(departments > 1))
         route, *tasks = route_issues(
-            self.rng_addresses(),
+            self.model.rng_addresses(),
             category,
             departments,
             community,
@@ -253,20 +250,6 @@ class IssueFlow:
             used += party.whistle_staff_days * count  # each department reports (报到)
         model.time_used["department_reporting"] = used
         self._dispatch(ids, route, *tasks)
-
-    def rng_addresses(self) -> np.ndarray:
-        """The model's generator as the compiled passes draw from it (routing, new issues,
-        raising and reporting issues, party visits: :func:`model.routing.generator_addresses`),
-        looked up again if it was replaced."""
-        rng = self.model.rng
-        if self._addresses is None or self._rng is not rng:
-            self._rng, self._addresses = rng, generator_addresses(rng)
-        return self._addresses
-
-    def __getstate__(self) -> dict:
-        """A copy or a pickle of the flow looks the addresses up again: they are where this
-        process keeps this generator."""
-        return {**self.__dict__, "_addresses": None}
 
     def _service_handler(
         self, community: int, contracted: dict[SocialOrganisation, int]

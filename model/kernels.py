@@ -367,26 +367,25 @@ def raise_issues(
 def report_issues(
     addresses,
     owners,
-    trust,
+    self_report,
     participating,
     neighbours,
     degree,
-    channel_ease,
-    floor,
     leader_report,
     building_leaders,
 ):
     """:meth:`Resident.report_issue`, then :meth:`Resident.report_for_neighbours`, for the
     unreported issues whose households are ``owners`` (in the issues' order): whether each
-    household reports its own, with chance ``channel_ease * (floor + (1 - floor) * trust)``;
-    then, if ``building_leaders``, for each issue still unreported, whether one of the ``k``
-    co-producing lattice neighbours of its household reports it, with chance
-    ``1 - (1 - leader_report)^k``. One uniform draw per issue, then one per issue left, from
-    the generator whose :func:`model.routing.generator_addresses` are ``addresses``."""
+    household reports its own, with chance ``self_report`` at the same position
+    (:meth:`model.discovery.Discovery.self_report_chance`); then, if ``building_leaders``, for
+    each issue still unreported, whether one of the ``k`` co-producing lattice neighbours of its
+    household reports it, with chance ``1 - (1 - leader_report)^k``. One uniform draw per
+    issue, then one per issue left, from the generator whose
+    :func:`model.routing.generator_addresses` are ``addresses``."""
     rng = generator(addresses)
     reported = np.empty(len(owners), np.bool_)
     for i in range(len(owners)):
-        reported[i] = rng.random() < channel_ease * (floor + (1 - floor) * trust[owners[i]])
+        reported[i] = rng.random() < self_report[i]
     left = np.flatnonzero(~reported)
     by_neighbour = np.zeros(len(left) if building_leaders else 0, np.bool_)
     for k in range(len(by_neighbour)):

@@ -30,6 +30,7 @@ from model.flow import IssueFlow
 from model.issues import QUEUED
 from model.metrics import headline, measure
 from model.population import Population
+from model.routing import generator_addresses
 from model.schema import CogovConfig, Engine
 from model.shocks import Shock
 from model.world import SocialNetwork, partition, von_neumann_lattice
@@ -116,6 +117,7 @@ class CoGovModel(mesa.Model):
             config.seed = int(chosen)
         validate(config)
         super().__init__(rng=int(config.seed))
+        self._rng_addresses: tuple[np.random.Generator, np.ndarray] | None = None
         self.config_source = config  # as composed, for records and hashing
         # plain dataclasses: fast reads
         cfg = self.config = cast(CogovConfig, OmegaConf.to_object(config))
@@ -150,6 +152,19 @@ class CoGovModel(mesa.Model):
         self.metrics: dict[str, float] = measure(self)
         self.datacollector = DailyRecord(self.metrics)
         self.datacollector.collect(self)
+
+    def rng_addresses(self) -> np.ndarray:
+        """The model's generator as the compiled passes draw from it (routing, new issues,
+        raising and reporting issues, party visits: :func:`model.routing.generator_addresses`),
+        looked up again if ``rng`` was replaced."""
+        if self._rng_addresses is None or self._rng_addresses[0] is not self.rng:
+            self._rng_addresses = (self.rng, generator_addresses(self.rng))
+        return self._rng_addresses[1]
+
+    def __getstate__(self) -> dict:
+        """A copy or a pickle of the model looks the generator's addresses up again: they are
+        where this process keeps this generator."""
+        return {**self.__dict__, "_rng_addresses": None}
 
     def _place_residents(self) -> tuple[OrthogonalVonNeumannGrid, list[Resident]]:
         """Mesa's cell grid with one :class:`Resident` on each cell, and the residents in Mesa's

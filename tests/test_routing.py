@@ -108,12 +108,10 @@ def test_residents_reports_draw_what_numpy_would(seed, odd, leaders, n):
     reported, by_neighbour = kernels.report_issues(
         generator_addresses(ours),
         owners,
-        trust,
+        0.8 * (0.3 + 0.7 * trust[owners]),
         participating,
         lattice.neighbours,
         lattice.degree,
-        0.8,
-        0.3,
         0.4,
         leaders,
     )
