@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
 SELF_REPORT = CHANNELS.index("self_report")
 
+NO_DRAW = np.nan
+"""Pressure draw of a task whose office is not under pressure (:meth:`IssueFlow._enqueue`)."""
+
 
 class IssueFlow:
     """Creates, routes, schedules and closes issues; keeps the counters the metrics read."""
@@ -321,25 +324,22 @@ class IssueFlow:
         less likely to hold): ``pressure`` holds the uniform draw that decides it for each task
         of an office under pressure, and ``NO_DRAW`` for the others."""
         model, tasks = self.model, self.tasks
-        quality = model.config.government.fix_quality
-        tasks.hold[ids] = quality
-        pressed = ~np.isnan(pressure)
-        if pressed.any():
-            duty = model.config.accountability
-            gamed = pressed & (pressure < duty.gaming)
-            effort = pressed & ~gamed
-            work = tasks.work[ids]
-            used = model.time_used["accountability_effort"]
-            for extra in (work[effort] * duty.effort_cost).tolist():  # in the tasks' order
-                used += extra
-            model.time_used["accountability_effort"] = used
-            work[gamed] *= 1 - duty.gaming_saving
-            work[effort] *= 1 + duty.effort_cost
-            tasks.work[ids] = work
-            tasks.hold[ids[gamed]] = quality * (1 - duty.gaming_saving)
-            tasks.hold[ids[effort]] = 1 - (1 - quality) * (1 - duty.effort_gain)
-            self.gamed_tasks += np.count_nonzero(gamed)
-            self.effort_tasks += np.count_nonzero(effort)
+        duty = model.config.accountability
+        used, gamed, effort = apply_pressure(
+            ids,
+            pressure,
+            tasks.work,
+            tasks.hold,
+            model.config.government.fix_quality,
+            duty.gaming,
+            duty.gaming_saving,
+            duty.effort_cost,
+            duty.effort_gain,
+            model.time_used["accountability_effort"],
+        )
+        model.time_used["accountability_effort"] = used
+        self.gamed_tasks += gamed
+        self.effort_tasks += effort
         tasks.state[ids] = QUEUED
         handlers, dues = tasks.handler[ids].tolist(), self.issues.due[tasks.issue[ids]].tolist()
         for task, handler, due in zip(ids.tolist(), handlers, dues, strict=True):
@@ -353,9 +353,7 @@ class IssueFlow:
         ids = np.array(scheduled, np.int64)
         ids = ids[self.tasks.state[ids] == SCHEDULED]  # not cancelled meanwhile
         pressed = self._under_pressure()[self.tasks.handler[ids]]
-        pressure = np.full(len(ids), NO_DRAW)
-        pressure[pressed] = self.model.rng.random(int(pressed.sum()))
-        self._enqueue(ids, pressure)
+        self._enqueue(ids, draw_pressure(self.model.rng_addresses(), pressed))
 
     def _under_pressure(self) -> np.ndarray:
         """Whether each handler (by id) is under accountability pressure."""
@@ -375,32 +373,34 @@ class IssueFlow:
 
     def close_done_tasks(self) -> None:
         """After every handler has worked (phase 15): complete the tasks done today in the
-        order they were done. Each releases the next task of a sequential issue after a
-        hand-off; an issue whose last task is done is closed (:meth:`close`). A successor is
-        released no earlier than tomorrow and nothing a handler reads changes when an issue
-        closes, so completing the day's tasks here rather than one by one as each is done
-        changes nothing."""
+        order they were done (:func:`complete_tasks`). Each releases the next task of a
+        sequential issue after a hand-off; an issue whose last task is done is closed
+        (:meth:`close`). A successor is released no earlier than tomorrow and nothing a handler
+        reads changes when an issue closes, so completing the day's tasks here rather than one
+        by one as each is done changes nothing."""
         if not self._done_today:
             return
         done = np.array(self._done_today, np.int64)
         self._done_today = []
         day = self.model.steps
         tasks, issues = self.tasks, self.issues
-        tasks.done[done] = day
-        tasks.state[done] = DONE
-        owners = tasks.issue[done]
-        np.multiply.at(issues.quality, owners, tasks.hold[done])  # in the order done
-        following = tasks.next_task[done]
-        following = following[following >= 0]
+        following, closed = complete_tasks(
+            done,
+            day,
+            tasks.done,
+            tasks.state,
+            tasks.issue,
+            tasks.hold,
+            tasks.next_task,
+            issues.quality,
+            issues.tasks_left,
+        )
         if len(following):
             gov = self.model.config.government
             handoff = max(1, int(gov.handoff_delay * (1 - gov.data_sharing) + 0.5))
             tasks.ready[following] = day + handoff
             self._release_later(following, np.full(len(following), day + handoff))
-        np.subtract.at(issues.tasks_left, owners, 1)
-        # each issue closes with the last of its tasks: order the closures by that task
-        last = np.array(list(dict.fromkeys(owners[::-1].tolist()))[::-1], np.int64)
-        self.close(last[issues.tasks_left[last] == 0])
+        self.close(closed)
 
     def close(self, ids: np.ndarray) -> None:
         """Resolve issues ``ids``, in this order; each fix holds with the product of its tasks'
@@ -409,17 +409,22 @@ class IssueFlow:
         that did not hold is raised again (:meth:`reraise`)."""
         if not len(ids):
             return
-        model, issues = self.model, self.issues
+        model, issues, population = self.model, self.issues, self.model.population
         day = model.steps
-        held = model.rng.random(len(ids)) < issues.quality[ids]
-        issues.resolved[ids] = day
-        issues.held[ids] = held
+        held = resolve_issues(
+            model.rng_addresses(),
+            ids,
+            day,
+            issues.quality,
+            issues.resolved,
+            issues.held,
+            issues.origin,
+            issues.created,
+            population.open_issue,
+            population.outcome,
+            population.outcome_delay,
+        )
         self.resolved_count += len(ids)
-        origins = issues.origin[ids]
-        population = model.population
-        population.open_issue[origins] = -1
-        population.outcome[origins] = np.where(held, FIX_HELD, FIX_FAILED)
-        population.outcome_delay[origins] = day - issues.created[ids]
         called = ids[issues.channel[ids] == SELF_REPORT]
         self.callbacks[day + model.config.metrics.callback_days].extend(called.tolist())
         self._credit(ids, on_time=day <= issues.due[ids], held=held)
@@ -535,5 +540,87 @@ def draw_issues(addresses, shares, n, departments, max_departments, sensable_sha
     return kind, category, needed, sensable, severity
 
 
-NO_DRAW = np.nan
-"""Pressure draw of a task whose office is not under pressure (:meth:`IssueFlow._enqueue`)."""
+@njit(cache=True)
+def complete_tasks(done, day, done_day, state, issue, hold, next_task, quality, tasks_left):
+    """Complete tasks ``done`` on ``day``, in this order: each multiplies its issue's chance
+    that the fix holds by its own and takes one off the issue's tasks left. Returns the tasks
+    that follow them (sequential hand-offs), in this order, and the issues whose last task was
+    among them, in the order of that task."""
+    following = np.empty(len(done), np.int64)
+    closed = np.empty(len(done), np.int64)
+    n_following = n_closed = 0
+    for task in done:
+        done_day[task] = day
+        state[task] = DONE
+        owner = issue[task]
+        quality[owner] *= hold[task]
+        tasks_left[owner] -= 1
+        if tasks_left[owner] == 0:
+            closed[n_closed] = owner
+            n_closed += 1
+        if next_task[task] >= 0:
+            following[n_following] = next_task[task]
+            n_following += 1
+    return following[:n_following], closed[:n_closed]
+
+
+@njit(cache=True)
+def resolve_issues(
+    addresses, ids, day, quality, resolved, held, origin, created, open_issue, outcome, delay
+):
+    """Resolve issues ``ids`` on ``day`` (:meth:`IssueFlow.close`): whether each fix holds is
+    one uniform draw per issue, in this order, from the generator whose
+    :func:`model.routing.generator_addresses` are ``addresses``, against the issue's
+    ``quality``; each household's issue is no longer open, and its outcome and the days it
+    waited are today's. Returns whether each fix held."""
+    fix_held = generator(addresses).random(len(ids)) < quality[ids]
+    for k, issue in enumerate(ids):
+        resolved[issue] = day
+        held[issue] = fix_held[k]
+        household = origin[issue]
+        open_issue[household] = -1
+        outcome[household] = FIX_HELD if fix_held[k] else FIX_FAILED
+        delay[household] = day - created[issue]
+    return fix_held
+
+
+@njit(cache=True)
+def apply_pressure(
+    ids, pressure, work, hold, quality, gaming, gaming_saving, effort_cost, effort_gain, used
+):
+    """Tasks ``ids`` as they join their queues (:meth:`IssueFlow._enqueue`): a fix holds with
+    chance ``quality``; a task whose ``pressure`` draw is below ``gaming`` is closed early
+    (``gaming_saving`` less work, a fix that holds less often), any other task with a draw
+    gets extra effort (``effort_cost`` more work, ``effort_gain`` of the fix's failures
+    averted), and a task with ``NO_DRAW`` neither. Returns ``used`` (staff-days) plus the extra
+    effort, added in the tasks' order, and how many tasks were gamed and how many got
+    effort."""
+    gamed = effort = 0
+    for k, task in enumerate(ids):
+        hold[task] = quality
+        if np.isnan(pressure[k]):
+            continue
+        if pressure[k] < gaming:
+            work[task] *= 1 - gaming_saving
+            hold[task] = quality * (1 - gaming_saving)
+            gamed += 1
+        else:
+            used += work[task] * effort_cost
+            work[task] *= 1 + effort_cost
+            hold[task] = 1 - (1 - quality) * (1 - effort_gain)
+            effort += 1
+    return used, gamed, effort
+
+
+@njit(cache=True)
+def draw_pressure(addresses, pressed):
+    """The accountability-pressure draw of each task released today (:meth:`IssueFlow._enqueue`):
+    a uniform number for a task of an office under pressure (``pressed``), drawn in the tasks'
+    order from the generator whose :func:`model.routing.generator_addresses` are
+    ``addresses``, and ``NO_DRAW`` for the others."""
+    rng = generator(addresses)
+    pressure = np.full(len(pressed), NO_DRAW)
+    for k in range(len(pressed)):
+        if pressed[k]:
+            pressure[k] = rng.random()
+    return pressure

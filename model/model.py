@@ -155,8 +155,9 @@ class CoGovModel(mesa.Model):
 
     def rng_addresses(self) -> np.ndarray:
         """The model's generator as the compiled passes draw from it (routing, new issues,
-        raising and reporting issues, party visits: :func:`model.routing.generator_addresses`),
-        looked up again if ``rng`` was replaced."""
+        raising and reporting issues, party visits, accountability pressure on released tasks,
+        whether fixes hold: :func:`model.routing.generator_addresses`), looked up again if
+        ``rng`` was replaced."""
         if self._rng_addresses is None or self._rng_addresses[0] is not self.rng:
             self._rng_addresses = (self.rng, generator_addresses(self.rng))
         return self._rng_addresses[1]

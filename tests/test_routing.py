@@ -1,7 +1,8 @@
 """The street dispatch hub's compiled routing (:mod:`model.routing`) draws what a plain Python
 loop over the issues draws from the model's generator, in the same order, and leaves the
 generator where that loop would; its routes follow the rules of ODD 7.5. So do the other
-compiled passes that draw from the model's generator (new issues, residents' reports)."""
+compiled passes that draw from the model's generator (new issues, residents' reports,
+pressure draws, resolved issues) and the task completion."""
 
 from __future__ import annotations
 
@@ -13,8 +14,17 @@ from hypothesis import strategies as st
 from numba import njit
 
 from model import kernels
-from model.flow import draw_categories, draw_issues
-from model.issues import COMPLEX, MAX_SEVERITY, ROUTES, SERVICE, SERVICE_KIND
+from model.flow import (
+    NO_DRAW,
+    apply_pressure,
+    complete_tasks,
+    draw_categories,
+    draw_issues,
+    draw_pressure,
+    resolve_issues,
+)
+from model.issues import COMPLEX, DONE, MAX_SEVERITY, ROUTES, SERVICE, SERVICE_KIND
+from model.population import FIX_FAILED, FIX_HELD
 from model.routing import (
     generator,
     generator_addresses,
@@ -262,3 +272,112 @@ def test_a_copied_model_routes_with_its_own_generator():
     np.testing.assert_array_equal(model.flow.issues.view("route"), twin.flow.issues.view("route"))
     np.testing.assert_array_equal(model.population.trust, twin.population.trust)
     assert model.rng.bit_generator.state == twin.rng.bit_generator.state
+
+
+@given(seed=st.integers(0, 2**32), odd=st.booleans(), pressed=st.lists(st.booleans(), max_size=30))
+def test_pressure_draws_are_numpys_for_the_pressed_tasks_only(seed, odd, pressed):
+    """:func:`model.flow.draw_pressure` draws one uniform number per task of an office under
+    pressure, in the tasks' order, as numpy would, and none for the others."""
+    pressed = np.array(pressed, bool)
+    ours, numpys = _twins(seed, odd)
+    expected = np.full(len(pressed), NO_DRAW)
+    expected[pressed] = numpys.random(int(pressed.sum()))
+    np.testing.assert_array_equal(draw_pressure(generator_addresses(ours), pressed), expected)
+    assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+@given(
+    draws=st.lists(st.one_of(st.none(), st.floats(0, 1, exclude_max=True)), max_size=30),
+    gaming=st.floats(0, 1),
+)
+def test_pressure_changes_work_and_fixes_as_the_array_rule_does(draws, gaming):
+    """:func:`model.flow.apply_pressure` games the tasks whose draw is below ``gaming``, puts
+    effort into the other pressed tasks and leaves the rest as they are; the effort's time adds
+    up in the tasks' order."""
+    pressure = np.array([NO_DRAW if d is None else d for d in draws], float)
+    ids = np.arange(len(draws))[::-1].copy()  # not in the order of the rows
+    rng = np.random.default_rng(len(draws))
+    work = rng.lognormal(size=len(draws))
+    ours_work, hold = work.copy(), np.zeros(len(draws))
+    used, gamed, effort = apply_pressure(
+        ids, pressure, ours_work, hold, 0.8, gaming, 0.5, 0.3, 0.4, 1.0
+    )
+    pressed = ~np.isnan(pressure)
+    is_gamed = pressed & (pressure < gaming)
+    is_effort = pressed & ~is_gamed
+    expected_used = 1.0
+    for extra in (work[ids][is_effort] * 0.3).tolist():
+        expected_used += extra
+    expected_work = work[ids]
+    expected_work[is_gamed] *= 1 - 0.5
+    expected_work[is_effort] *= 1 + 0.3
+    expected_hold = np.where(is_gamed, 0.8 * 0.5, np.where(is_effort, 1 - 0.2 * 0.6, 0.8))
+    np.testing.assert_array_equal(ours_work[ids], expected_work)
+    np.testing.assert_array_equal(hold[ids], expected_hold)
+    assert (used, gamed, effort) == (expected_used, is_gamed.sum(), is_effort.sum())
+
+
+@given(data=st.data())
+def test_completing_tasks_closes_each_issue_with_its_last_task(data):
+    """:func:`model.flow.complete_tasks` marks the tasks done, multiplies each issue's chance
+    of a fix that holds by its tasks' in the order done, returns the successors to release in
+    that order, and closes the issues whose last task is done, in the order of that task."""
+    n_issues = data.draw(st.integers(1, 8))
+    owner = np.array(data.draw(st.lists(st.integers(0, n_issues - 1), min_size=1, max_size=20)))
+    order = np.array(data.draw(st.permutations(range(len(owner)))), np.int64)
+    done = order[: data.draw(st.integers(0, len(owner)))]
+    next_task = np.array(
+        data.draw(st.lists(st.integers(-1, 30), min_size=len(owner), max_size=len(owner)))
+    )
+    hold = np.linspace(0.5, 0.99, len(owner))
+    tasks_left = np.bincount(owner, minlength=n_issues).astype(np.int16)
+    quality, done_day = np.ones(n_issues), np.full(len(owner), -1, np.int32)
+    state = np.zeros(len(owner), np.int8)
+    expected_quality, expected_left = quality.copy(), tasks_left.copy()
+    np.multiply.at(expected_quality, owner[done], hold[done])
+    np.subtract.at(expected_left, owner[done], 1)
+    last = list(dict.fromkeys(owner[done][::-1].tolist()))[::-1]
+    following, closed = complete_tasks(
+        done, 7, done_day, state, owner, hold, next_task, quality, tasks_left
+    )
+    np.testing.assert_array_equal(quality, expected_quality)
+    np.testing.assert_array_equal(tasks_left, expected_left)
+    np.testing.assert_array_equal(closed, [i for i in last if expected_left[i] == 0])
+    np.testing.assert_array_equal(following, next_task[done][next_task[done] >= 0])
+    assert (done_day[done] == 7).all() and (state[done] == DONE).all()
+    assert np.count_nonzero(state) == len(done)
+
+
+@given(seed=st.integers(0, 2**32), odd=st.booleans(), n=st.integers(0, 20))
+def test_resolving_issues_draws_whether_each_fix_holds_as_numpy_would(seed, odd, n):
+    """:func:`model.flow.resolve_issues` draws one uniform number per issue, in their order,
+    against its quality, and gives each household today's outcome."""
+    ids = np.arange(n, dtype=np.int64)[::-1].copy()
+    quality = np.linspace(0, 1, n)
+    origin = np.roll(np.arange(n), 1)  # by issue id: each issue's household
+    created = np.arange(n, dtype=np.int32) * 2
+    resolved, held = np.full(n, -1, np.int32), np.zeros(n, bool)
+    open_issue, outcome = np.zeros(n, np.int64), np.zeros(n, np.int8)
+    delay = np.zeros(n, np.int64)
+    ours, numpys = _twins(seed, odd)
+    fix_held = resolve_issues(
+        generator_addresses(ours),
+        ids,
+        40,
+        quality,
+        resolved,
+        held,
+        origin,
+        created,
+        open_issue,
+        outcome,
+        delay,
+    )
+    expected = numpys.random(n) < quality[ids]
+    np.testing.assert_array_equal(fix_held, expected)
+    np.testing.assert_array_equal(held[ids], expected)
+    households = origin[ids]
+    assert (resolved[ids] == 40).all() and (open_issue == -1).all()
+    np.testing.assert_array_equal(outcome[households], np.where(expected, FIX_HELD, FIX_FAILED))
+    np.testing.assert_array_equal(delay[households], 40 - created[ids])
+    assert ours.bit_generator.state == numpys.bit_generator.state
