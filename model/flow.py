@@ -295,16 +295,23 @@ class IssueFlow:
         issues, tasks = self.issues, self.tasks
         spread = self.model.config.issues.work_spread
         work = self.work_median[issues.kind[ids][issue]] * np.exp(spread * normal) + extra
+        first = tasks.size
         task_ids = tasks.add(ids[issue], handlers, work)
-        counts = np.bincount(issue, minlength=len(ids))
-        issues.route[ids] = route
-        issues.tasks_left[ids] = counts
-        issues.first_task[ids] = task_ids[np.cumsum(counts) - counts]
+        file_tasks(
+            ids,
+            route,
+            issue,
+            chained,
+            first,
+            issues.route,
+            issues.tasks_left,
+            issues.first_task,
+            tasks.next_task,
+        )
         for name, count in zip(
             ROUTES, np.bincount(route, minlength=len(ROUTES)).tolist(), strict=True
         ):
             self.routes[name] += count
-        tasks.next_task[task_ids[chained]] = task_ids[chained] + 1
         task_ids, ready, pressure = task_ids[released], ready[released], pressure[released]
         tasks.ready[task_ids] = ready
         today = ready <= self.model.steps
@@ -538,6 +545,24 @@ def draw_issues(addresses, shares, n, departments, max_departments, sensable_sha
     sensable = ~is_service & (rng.random(n) < sensable_share)
     severity = rng.integers(1, MAX_SEVERITY + 1, n)
     return kind, category, needed, sensable, severity
+
+
+@njit(cache=True)
+def file_tasks(ids, route, issue, chained, first, route_of, tasks_left, first_task, next_task):
+    """Record the routes of issues ``ids`` and their new tasks ``first``, ``first + 1``, ...
+    (:meth:`IssueFlow._dispatch`): ``issue`` gives each task the position of its issue in
+    ``ids`` (an issue's tasks are consecutive), and a ``chained`` task is followed by the next
+    one (a sequential hand-off)."""
+    for k in range(len(ids)):
+        route_of[ids[k]] = route[k]
+        tasks_left[ids[k]] = 0
+    for t in range(len(issue)):
+        owner = ids[issue[t]]
+        if tasks_left[owner] == 0:
+            first_task[owner] = first + t
+        tasks_left[owner] += 1
+        if chained[t]:
+            next_task[first + t] = first + t + 1
 
 
 @njit(cache=True)

@@ -21,6 +21,7 @@ from model.flow import (
     draw_categories,
     draw_issues,
     draw_pressure,
+    file_tasks,
     resolve_issues,
 )
 from model.issues import COMPLEX, DONE, MAX_SEVERITY, ROUTES, SERVICE, SERVICE_KIND
@@ -381,3 +382,27 @@ def test_resolving_issues_draws_whether_each_fix_holds_as_numpy_would(seed, odd,
     np.testing.assert_array_equal(outcome[households], np.where(expected, FIX_HELD, FIX_FAILED))
     np.testing.assert_array_equal(delay[households], 40 - created[ids])
     assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+@given(counts=st.lists(st.integers(1, 4), max_size=12), data=st.data())
+def test_filing_tasks_records_each_issues_route_first_task_and_hand_offs(counts, data):
+    """:func:`model.flow.file_tasks` records what the array rule did: each issue's route, its
+    number of tasks and its first task, and the successor of each chained task."""
+    ids = np.array(data.draw(st.permutations(range(len(counts)))), np.int64)  # any issue order
+    counts = np.array(counts, np.int64)
+    issue = np.repeat(np.arange(len(counts)), counts)
+    chained = np.array(
+        data.draw(st.lists(st.booleans(), min_size=len(issue), max_size=len(issue))), bool
+    )
+    route = np.arange(len(ids), dtype=np.int8) % len(ROUTES)
+    first, n = 5, len(ids)
+    route_of, tasks_left = np.full(n, -1, np.int8), np.zeros(n, np.int16)
+    first_task, next_task = np.full(n, -1, np.int64), np.full(first + len(issue), -1, np.int64)
+    file_tasks(ids, route, issue, chained, first, route_of, tasks_left, first_task, next_task)
+    task_ids = first + np.arange(len(issue))
+    np.testing.assert_array_equal(route_of[ids], route)
+    np.testing.assert_array_equal(tasks_left[ids], counts)
+    np.testing.assert_array_equal(first_task[ids], task_ids[np.cumsum(counts) - counts])
+    expected_next = np.full(len(next_task), -1)
+    expected_next[task_ids[chained]] = task_ids[chained] + 1
+    np.testing.assert_array_equal(next_task, expected_next)
