@@ -100,7 +100,8 @@ class FastEngine:
         self.ties_ahead = kernels.TIES_AHEAD if n > PREFETCH_TIES_CELLS else 0
 
     def co_production_round(self) -> None:
-        """One Monte Carlo step: N elementary updates (kernel seeded from the model's rng)."""
+        """One Monte Carlo step: N elementary updates (kernel seeded from the model's rng,
+        :func:`model.kernels.draw_seed`)."""
         model, population, lattice = self.model, self.model.population, self.model.lattice
         kernels.co_production_round(
             population.participating,
@@ -111,7 +112,7 @@ class FastEngine:
             self.game_tables,
             self.game,
             population.size,
-            int(model.rng.integers(2**62)),
+            kernels.draw_seed(model.rng_addresses()),
         )
 
     def raise_issues(self) -> None:

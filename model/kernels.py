@@ -209,6 +209,14 @@ def co_production_round(
             _flip(x, participating, counted, neighbours, counts, share, value)
 
 
+@njit(cache=True)
+def draw_seed(addresses):
+    """The day's seed of :func:`co_production_round`, drawn from the model's generator (whose
+    :func:`model.routing.generator_addresses` are ``addresses``): the number
+    ``int(rng.integers(2**62))`` draws, without the 9 µs of that call in Python."""
+    return generator(addresses).integers(0, 2**62)
+
+
 def _prefetch(typingctx, array, index):
     """Inside a kernel, ask the processor to start loading ``array[index]`` into its caches
     (LLVM's ``llvm.prefetch``: a read, kept in every cache level). A hint: it changes no

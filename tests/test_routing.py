@@ -406,3 +406,11 @@ def test_filing_tasks_records_each_issues_route_first_task_and_hand_offs(counts,
     expected_next = np.full(len(next_task), -1)
     expected_next[task_ids[chained]] = task_ids[chained] + 1
     np.testing.assert_array_equal(next_task, expected_next)
+
+
+@given(seed=st.integers(0, 2**32), odd=st.booleans())
+def test_the_games_daily_seed_is_numpys(seed, odd):
+    """:func:`model.kernels.draw_seed` draws the number ``int(rng.integers(2**62))`` would."""
+    ours, numpys = _twins(seed, odd)
+    assert kernels.draw_seed(generator_addresses(ours)) == int(numpys.integers(2**62))
+    assert ours.bit_generator.state == numpys.bit_generator.state
