@@ -217,8 +217,6 @@ class IssueFlow:
         self.undiscovered = self.still_undiscovered()
         model, issues = self.model, self.issues
         day = model.steps
-        issues.first_dispatch[ids] = day
-        issues.due[ids] = day + self.deadline[issues.kind[ids]]
         category, departments = issues.category[ids], issues.departments[ids]
         community = issues.community[ids]
         service_handler = np.full(len(ids), -1, np.int32)
@@ -297,26 +295,31 @@ class IssueFlow:
         work = self.work_median[issues.kind[ids][issue]] * np.exp(spread * normal) + extra
         first = tasks.size
         task_ids = tasks.add(ids[issue], handlers, work)
-        file_tasks(
+        now, later = file_tasks(
             ids,
             route,
             issue,
             chained,
+            released,
+            ready,
             first,
+            self.model.steps,
+            self.deadline,
+            issues.kind,
+            issues.first_dispatch,
+            issues.due,
             issues.route,
             issues.tasks_left,
             issues.first_task,
             tasks.next_task,
+            tasks.ready,
         )
         for name, count in zip(
             ROUTES, np.bincount(route, minlength=len(ROUTES)).tolist(), strict=True
         ):
             self.routes[name] += count
-        task_ids, ready, pressure = task_ids[released], ready[released], pressure[released]
-        tasks.ready[task_ids] = ready
-        today = ready <= self.model.steps
-        self._enqueue(task_ids[today], pressure[today])
-        self._release_later(task_ids[~today], ready[~today])
+        self._enqueue(task_ids[now], pressure[now])
+        self._release_later(task_ids[later], ready[later])
 
     def _release_later(self, ids: np.ndarray, days: np.ndarray) -> None:
         """Tasks ``ids`` join their queues on ``days`` (after today), in this order."""
@@ -548,14 +551,40 @@ def draw_issues(addresses, shares, n, departments, max_departments, sensable_sha
 
 
 @njit(cache=True)
-def file_tasks(ids, route, issue, chained, first, route_of, tasks_left, first_task, next_task):
-    """Record the routes of issues ``ids`` and their new tasks ``first``, ``first + 1``, ...
-    (:meth:`IssueFlow._dispatch`): ``issue`` gives each task the position of its issue in
-    ``ids`` (an issue's tasks are consecutive), and a ``chained`` task is followed by the next
-    one (a sequential hand-off)."""
+def file_tasks(
+    ids,
+    route,
+    issue,
+    chained,
+    released,
+    ready,
+    first,
+    day,
+    deadline,
+    kind,
+    first_dispatch,
+    due,
+    route_of,
+    tasks_left,
+    first_task,
+    next_task,
+    task_ready,
+):
+    """Record the dispatch of issues ``ids`` on ``day`` (:meth:`IssueFlow._dispatch`): each
+    issue's first dispatch, its due day (``day`` plus the ``deadline`` of its ``kind``), its
+    route and its new tasks ``first``, ``first + 1``, ...: ``issue`` gives each task the
+    position of its issue in ``ids`` (an issue's tasks are consecutive), a ``chained`` task is
+    followed by the next one (a sequential hand-off), and a ``released`` task joins its queue
+    on its ``ready`` day. Returns the positions of the released tasks that join today and of
+    those that join later, each in the tasks' order."""
     for k in range(len(ids)):
+        first_dispatch[ids[k]] = day
+        due[ids[k]] = day + deadline[kind[ids[k]]]
         route_of[ids[k]] = route[k]
         tasks_left[ids[k]] = 0
+    now = np.empty(len(issue), np.int64)
+    later = np.empty(len(issue), np.int64)
+    n_now = n_later = 0
     for t in range(len(issue)):
         owner = ids[issue[t]]
         if tasks_left[owner] == 0:
@@ -563,6 +592,15 @@ def file_tasks(ids, route, issue, chained, first, route_of, tasks_left, first_ta
         tasks_left[owner] += 1
         if chained[t]:
             next_task[first + t] = first + t + 1
+        if released[t]:
+            task_ready[first + t] = ready[t]
+            if ready[t] <= day:
+                now[n_now] = t
+                n_now += 1
+            else:
+                later[n_later] = t
+                n_later += 1
+    return now[:n_now], later[:n_later]
 
 
 @njit(cache=True)

@@ -385,27 +385,49 @@ def test_resolving_issues_draws_whether_each_fix_holds_as_numpy_would(seed, odd,
 
 
 @given(counts=st.lists(st.integers(1, 4), max_size=12), data=st.data())
-def test_filing_tasks_records_each_issues_route_first_task_and_hand_offs(counts, data):
-    """:func:`model.flow.file_tasks` records what the array rule did: each issue's route, its
-    number of tasks and its first task, and the successor of each chained task."""
+def test_filing_tasks_records_what_the_array_rule_did(counts, data):
+    """:func:`model.flow.file_tasks` records what the array rule did: each issue's first
+    dispatch, due day, route, number of tasks and first task, the successor of each chained
+    task and the ready day of each released one, and splits the released tasks into those that
+    join today and later, in the tasks' order."""
     ids = np.array(data.draw(st.permutations(range(len(counts)))), np.int64)  # any issue order
     counts = np.array(counts, np.int64)
     issue = np.repeat(np.arange(len(counts)), counts)
-    chained = np.array(
-        data.draw(st.lists(st.booleans(), min_size=len(issue), max_size=len(issue))), bool
+
+    def flags():
+        return np.array(
+            data.draw(st.lists(st.booleans(), min_size=len(issue), max_size=len(issue))), bool
+        )
+
+    chained, released = flags(), flags()
+    ready = np.array(
+        data.draw(st.lists(st.integers(8, 12), min_size=len(issue), max_size=len(issue))), np.int32
     )
     route = np.arange(len(ids), dtype=np.int8) % len(ROUTES)
-    first, n = 5, len(ids)
+    deadline, kind = np.array([1, 3, 10, 30, 7]), np.arange(len(ids), dtype=np.int8) % 5
+    first, day, n = 5, 10, len(ids)
+    first_dispatch, due = np.full(n, -1, np.int32), np.full(n, np.inf)
     route_of, tasks_left = np.full(n, -1, np.int8), np.zeros(n, np.int16)
-    first_task, next_task = np.full(n, -1, np.int64), np.full(first + len(issue), -1, np.int64)
-    file_tasks(ids, route, issue, chained, first, route_of, tasks_left, first_task, next_task)
+    first_task = np.full(n, -1, np.int64)
+    next_task = np.full(first + len(issue), -1, np.int64)
+    task_ready = np.full(first + len(issue), -1, np.int32)
+    now, later = file_tasks(
+        ids, route, issue, chained, released, ready, first, day, deadline, kind,
+        first_dispatch, due, route_of, tasks_left, first_task, next_task, task_ready,
+    )  # fmt: skip
     task_ids = first + np.arange(len(issue))
+    assert (first_dispatch[ids] == day).all()
+    np.testing.assert_array_equal(due[ids], day + deadline[kind[ids]])
     np.testing.assert_array_equal(route_of[ids], route)
     np.testing.assert_array_equal(tasks_left[ids], counts)
     np.testing.assert_array_equal(first_task[ids], task_ids[np.cumsum(counts) - counts])
     expected_next = np.full(len(next_task), -1)
     expected_next[task_ids[chained]] = task_ids[chained] + 1
     np.testing.assert_array_equal(next_task, expected_next)
+    np.testing.assert_array_equal(task_ready[task_ids[released]], ready[released])
+    assert (task_ready[task_ids[~released]] == -1).all()
+    np.testing.assert_array_equal(now, np.flatnonzero(released & (ready <= day)))
+    np.testing.assert_array_equal(later, np.flatnonzero(released & (ready > day)))
 
 
 @given(seed=st.integers(0, 2**32), odd=st.booleans())
