@@ -488,7 +488,10 @@ class IssueFlow:
         model = self.model
         issues = self.issues
         cutoff = model.steps - model.config.issues.max_wait
-        stop = int(np.searchsorted(issues.view("created"), cutoff, side="right"))
+        created = issues.view("created")
+        # a scalar of the column's type: with a Python int NumPy would first copy the whole
+        # column to int64, a cost that grows with every issue ever raised
+        stop = int(np.searchsorted(created, created.dtype.type(cutoff), side="right"))
         overdue = issues.still_open(np.arange(self._checked, stop))
         self._checked = max(self._checked, stop)
         if len(overdue) == 0:
