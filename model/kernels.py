@@ -132,27 +132,25 @@ def _add_to_groups(x, delta, neighbours, counts, share, value):
 
 @njit(cache=True)
 def update_tables(participating, group_synergy, bonus, neighbours, degree, cost, tables):
-    """Bring ``tables`` up to date: the counts of the groups of households whose strategy
-    changed since the last call, then, if ``r_g`` or a bonus changed, all shares and net
-    bonuses. One pass without branches finds out what changed."""
-    changed_strategies = changed_fields = 0
+    """Bring ``tables`` up to date in one pass over the households: the share, value and net
+    bonus of each whose ``r_g`` or bonus changed since the last call, and the counts and values
+    of the groups of each whose strategy changed. A value is set again to share times count
+    whenever either changes, so it ends the same in whatever order the two kinds of change
+    come. One pass in place of three (find what changed, recount, recompute every share):
+    the bonuses change every day with the points rate, most synergies with the need factor
+    (:func:`set_game_fields`)."""
+    counted, counts, share, value = tables.counted, tables.counts, tables.share, tables.value
     for i in range(len(participating)):
-        changed_strategies += participating[i] != tables.counted[i]
-        changed_fields += (group_synergy[i] != tables.synergy[i]) | (bonus[i] != tables.bonus[i])
-    if changed_strategies:
-        for i in range(len(participating)):
-            if participating[i] != tables.counted[i]:
-                delta = 1 if participating[i] else -1
-                _add_to_groups(i, delta, neighbours, tables.counts, tables.share, tables.value)
-                tables.counted[i] = participating[i]
-    if changed_fields:
-        for g in range(len(participating)):
-            size = degree[g] + 1
-            tables.share[g] = group_synergy[g] / size
-            tables.value[g] = tables.share[g] * tables.counts[g]
-            tables.net_bonus[g] = bonus[g] - cost * size
-        tables.synergy[:] = group_synergy
-        tables.bonus[:] = bonus
+        if group_synergy[i] != tables.synergy[i] or bonus[i] != tables.bonus[i]:
+            size = degree[i] + 1
+            share[i] = group_synergy[i] / size
+            value[i] = share[i] * counts[i]
+            tables.net_bonus[i] = bonus[i] - cost * size
+            tables.synergy[i] = group_synergy[i]
+            tables.bonus[i] = bonus[i]
+        if participating[i] != counted[i]:
+            _add_to_groups(i, 1 if participating[i] else -1, neighbours, counts, share, value)
+            counted[i] = participating[i]
 
 
 @njit(cache=True, inline="always")

@@ -223,6 +223,34 @@ def test_kernel_tables_follow_the_strategies(torus):
 
 
 @given(
+    side=st.integers(2, 9),
+    torus=st.booleans(),
+    seed=st.integers(0, 1000),
+    changed=st.tuples(*[st.floats(0, 1)] * 3),
+)
+def test_tables_brought_up_to_date_equal_fresh_ones(side, torus, seed, changed):
+    """After any mix of changed strategies, synergies and bonuses, :func:`kernels.update_tables`
+    leaves every table bit for bit as tables built from nothing on the new state."""
+    if torus and side < 3:
+        return
+    lattice = build(*world(side, side), f"world.torus={torus}").lattice
+    neighbours, degree, n = lattice.ghost_padded_neighbours, lattice.degree, lattice.size
+    rng = np.random.default_rng(seed)
+    participating, synergy, bonus = rng.random(n) < 0.5, rng.random(n) * 5, rng.random(n)
+    kept = kernels.GameTables.empty(n)
+    kernels.update_tables(participating, synergy, bonus, neighbours, degree, 0.7, kept)
+    strategy_share, synergy_share, bonus_share = changed
+    participating ^= rng.random(n) < strategy_share
+    synergy = np.where(rng.random(n) < synergy_share, rng.random(n) * 5, synergy)
+    bonus = np.where(rng.random(n) < bonus_share, rng.random(n), bonus)
+    kernels.update_tables(participating, synergy, bonus, neighbours, degree, 0.7, kept)
+    fresh = kernels.GameTables.empty(n)
+    kernels.update_tables(participating, synergy, bonus, neighbours, degree, 0.7, fresh)
+    for name, on_kept, on_fresh in zip(kept._fields, kept, fresh, strict=True):
+        np.testing.assert_array_equal(on_kept, on_fresh, err_msg=name)
+
+
+@given(
     width=st.integers(2, 14),
     height=st.integers(2, 14),
     torus=st.booleans(),
