@@ -192,9 +192,10 @@ def scaling(structure: str, sides: Sequence[int], days: int, repeats: int) -> No
     """Cost per household-day of the full model, fast engine, from ``sides[0]`` to
     ``sides[-1]`` households a side: CPU seconds to build and to run ``days`` days, best of
     ``repeats``. Next to it, the reference kernel's nanoseconds per elementary update on a
-    lattice of the same side (what memory alone does to the cost as the map grows). The sizes
-    take turns within each repeat, so that the machine's drift over minutes falls on all of
-    them alike. Then a least-squares split of the run's cost into a part per day and a part per
+    lattice of the same side (what memory alone does to the cost as the map grows), and a
+    household-day's cost counted in those updates (memory's share divided out). The sizes take
+    turns within each repeat, so that the machine's drift over minutes falls on all of them
+    alike. Then a least-squares split of the run's cost into a part per day and a part per
     household-day, and the cost per household-day of each size without the part per day."""
     _compile_kernels()
     build = dict.fromkeys(sides, float("inf"))
@@ -208,16 +209,21 @@ def scaling(structure: str, sides: Sequence[int], days: int, repeats: int) -> No
     households = [side * side for side in sides]
     costs = [run[side] / (side * side * days) * 1e6 for side in sides]
     print(f"scaling: {structure}, fast engine, {days} days, CPU time, best of {repeats}")
-    print("   side  households  build s    run s  µs per household-day  reference ns/update")
-    for side, cost in zip(sides, costs, strict=True):
+    print(
+        "   side  households  build s    run s  µs per household-day  reference ns/update"
+        "  in reference updates"
+    )
+    in_updates = [cost * 1e3 / reference[side] for side, cost in zip(sides, costs, strict=True)]
+    for side, cost, updates in zip(sides, costs, in_updates, strict=True):
         print(
             f"  {side:5d} {side * side:11,d} {build[side]:8.2f} {run[side]:8.2f} {cost:12.3f}"
-            f" {reference[side]:20.1f}"
+            f" {reference[side]:20.1f} {updates:21.1f}"
         )
     spread = max(reference.values()) / min(reference.values())
     print(
         f"  largest / smallest cost per household-day: {max(costs) / min(costs):.2f}x"
-        f"  (target: about constant); the reference's: {spread:.2f}x"
+        f"  (target: about constant); the reference's: {spread:.2f}x;"
+        f" in reference updates: {max(in_updates) / min(in_updates):.2f}x"
     )
     if len(sides) < 2:
         return
