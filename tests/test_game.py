@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from agents.resident import fermi
 from experiments.bench_reference import play, torus_neighbours
 from model import kernels
+from model.world import von_neumann_lattice
 from tests.conftest import build, small_game, world
 
 ENGINES = ["agents", "fast"]
@@ -233,7 +234,7 @@ def test_tables_brought_up_to_date_equal_fresh_ones(side, torus, seed, changed):
     leaves every table bit for bit as tables built from nothing on the new state."""
     if torus and side < 3:
         return
-    lattice = build(*world(side, side), f"world.torus={torus}").lattice
+    lattice = von_neumann_lattice(side, side, torus)
     neighbours, degree, n = lattice.ghost_padded_neighbours, lattice.degree, lattice.size
     rng = np.random.default_rng(seed)
     participating, synergy, bonus = rng.random(n) < 0.5, rng.random(n) * 5, rng.random(n)
