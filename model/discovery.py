@@ -116,19 +116,25 @@ class Discovery:
         Sensors see a sensable issue with probability ``sensing_max * coverage``.
         """
         model, flow, cfg = self.model, self.model.flow, self.config
-        rng, partition = model.rng, model.partition
+        partition, issues = model.partition, flow.issues
         ids = flow.still_undiscovered()
-        unit = partition.grid_unit[flow.issues.origin[ids]]
         visits = self.patrol_visits_per_unit()
         chance = cfg.patrol_detection * (1 - np.exp(-visits / model.unit_households))
-        found = flow.mark_discovered(ids[rng.random(len(ids)) < chance[unit]], "grid_patrol")
-        found_units = partition.grid_unit[flow.issues.origin[found]]
+        sensing = cfg.sensing_max * model.street_office.digital_coverage
+        patrolled, sensed = kernels.patrol_and_sense(
+            model.rng_addresses(),
+            ids,
+            issues.origin,
+            partition.grid_unit,
+            chance,
+            issues.sensable,
+            sensing,
+        )
+        found = flow.mark_discovered(ids[patrolled], "grid_patrol")
+        found_units = partition.grid_unit[issues.origin[found]]
         self.grid_casework = (
             np.bincount(found_units, minlength=partition.n_grid_units) * cfg.record_days
         )
         workers = model.street_office.allocation["grid_workers"]
         flow.record_work("grid", workers, min(workers, float(self.grid_casework.sum())))
-        ids = flow.still_undiscovered()
-        sensing = cfg.sensing_max * model.street_office.digital_coverage
-        seen = flow.issues.sensable[ids] & (rng.random(len(ids)) < sensing)
-        flow.mark_discovered(ids[seen], "digital_sensing")
+        flow.mark_discovered(ids[sensed], "digital_sensing")

@@ -488,6 +488,8 @@ class IssueFlow:
         model = self.model
         issues = self.issues
         cutoff = model.steps - model.config.issues.max_wait
+        if self._checked == issues.size or issues.created[self._checked] > cutoff:
+            return  # no issue has reached the cutoff since the last check
         created = issues.view("created")
         # a scalar of the column's type: with a Python int NumPy would first copy the whole
         # column to int64, a cost that grows with every issue ever raised

@@ -404,6 +404,26 @@ def report_issues(
 
 
 @njit(cache=True)
+def patrol_and_sense(addresses, ids, origin, grid_unit, patrol_chance, sensable, sensing):
+    """Which of the undiscovered issues ``ids`` grid patrols find today, then which of the
+    others sensors see (:meth:`model.discovery.Discovery.patrol_and_sense`): one uniform draw
+    per issue against ``patrol_chance`` of its household's grid unit, then one per issue left
+    against ``sensing`` (seen only if ``sensable``), from the generator whose
+    :func:`model.routing.generator_addresses` are ``addresses`` (the numbers of
+    ``rng.random(len(ids))`` and then ``rng.random(left)``)."""
+    rng = generator(addresses)
+    n = len(ids)
+    patrolled = np.empty(n, np.bool_)
+    for k in range(n):
+        patrolled[k] = rng.random() < patrol_chance[grid_unit[origin[ids[k]]]]
+    sensed = np.zeros(n, np.bool_)
+    for k in range(n):
+        if not patrolled[k]:
+            sensed[k] = rng.random() < sensing and sensable[ids[k]]  # a draw for each issue left
+    return patrolled, sensed
+
+
+@njit(cache=True)
 def set_game_fields(
     bonus,
     group_synergy,

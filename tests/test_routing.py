@@ -136,6 +136,29 @@ def test_residents_reports_draw_what_numpy_would(seed, odd, leaders, n):
     assert ours.bit_generator.state == numpys.bit_generator.state
 
 
+@given(seed=st.integers(0, 2**32), odd=st.booleans(), n=st.integers(0, 40))
+def test_patrols_and_sensors_draw_what_numpy_would(seed, odd, n):
+    """The compiled patrol and sensing (:func:`model.kernels.patrol_and_sense`) are the array
+    rule written with numpy's generator: each issue is found by patrol with its grid unit's
+    chance, then each issue left is seen with chance ``sensing`` if it is sensable."""
+    setup = np.random.default_rng(seed)
+    households, units = 60, 5
+    ids = np.sort(setup.choice(100, size=n, replace=False))
+    origin = setup.integers(0, households, 100)
+    grid_unit = setup.integers(0, units, households)
+    chance, sensable = setup.random(units), setup.random(100) < 0.5
+    ours, numpys = _twins(seed, odd)
+    patrolled, sensed = kernels.patrol_and_sense(
+        generator_addresses(ours), ids, origin, grid_unit, chance, sensable, 0.3
+    )
+    expected = numpys.random(n) < chance[grid_unit[origin[ids]]]
+    np.testing.assert_array_equal(patrolled, expected)
+    left = ids[~expected]
+    expected_seen = sensable[left] & (numpys.random(len(left)) < 0.3)
+    np.testing.assert_array_equal(ids[sensed], left[expected_seen])
+    assert ours.bit_generator.state == numpys.bit_generator.state
+
+
 @given(seed=st.integers(0, 2**32), odd=st.booleans(), n=st.integers(0, 50))
 def test_new_issues_draw_what_numpy_would(seed, odd, n):
     """:func:`model.flow.draw_issues` makes numpy's draws in the order the rule reads."""
