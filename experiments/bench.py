@@ -14,6 +14,8 @@ Sections (the first five run by default)
            (same state and seeds); the cost of reading a Resident's StateField
   scaling  the full model, fast engine, at 50, 100, 200 and 400 households a side for 100
            days: build and run seconds and microseconds per household-day (about constant)
+  phases   where a day goes: microseconds a day in each phase of the model's day at each of
+           --sides (not run by default: `--only phases --sides 50 100`)
   model    the full model, 100 x 100 x 365 days, fast engine (target <= 0.6 s, also in
            reference updates: TARGETS_REFERENCE_SPEED); agents engine on the same config for
            a few days, as days per second
@@ -256,6 +258,122 @@ def scaling(structure: str, sides: Sequence[int], days: int, repeats: int) -> No
         + ", ".join(f"{cost:.3f}" for cost in marginal)
         + f" µs per household-day ({max(marginal) / min(marginal):.2f}x)"
     )
+
+
+MODEL_PHASES = {
+    "population": ("new_day",),
+    "flow": (
+        "new_day",
+        "route_discovered",
+        "release_due",
+        "close_done_tasks",
+        "abandon_overdue",
+        "call_back",
+    ),
+    "engine": (
+        "co_production_round",
+        "raise_issues",
+        "report_issues",
+        "collect_points",
+        "update_wellbeing",
+    ),
+    "discovery": ("patrol_and_sense",),
+    "street_office": ("pay_points",),
+    "datacollector": ("collect",),
+}
+"""The phases of a model's day timed by :func:`phases`, by the model attribute that runs them
+(besides the model's own ``update_game_fields``, the agents' ``step`` and ``measure``)."""
+
+
+@contextmanager
+def _timed_phases(model: CoGovModel) -> Iterator[dict[str, float]]:
+    """Seconds spent in each phase of ``model``'s days while inside: each phase's method is
+    wrapped on its object, or on its agent class for the agents' ``step`` (social
+    organisations come and go), and ``measure`` in ``model.model``; all restored on exit."""
+    import model.model as model_module
+    from agents import (
+        Assessment,
+        CommunityWorkstation,
+        PartyBranch,
+        SocialOrganisation,
+        StreetOffice,
+        StreetPartyCommittee,
+    )
+    from agents.handler import Handler
+
+    spent: dict[str, float] = {}
+    restore: list[Callable[[], None]] = []
+
+    def timed(label: str, run: Callable) -> Callable:
+        spent[label] = 0.0
+
+        def timed_run(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return run(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - start
+
+        return timed_run
+
+    def wrap_instance(owner: object, name: str, label: str) -> None:
+        setattr(owner, name, timed(label, getattr(owner, name)))
+        restore.append(lambda: delattr(owner, name))
+
+    for attribute, names in MODEL_PHASES.items():
+        for name in names:
+            wrap_instance(getattr(model, attribute), name, f"{attribute}.{name}")
+    wrap_instance(model, "update_game_fields", "model.update_game_fields")
+    agent_classes = (
+        Handler,  # the departments' step
+        CommunityWorkstation,
+        SocialOrganisation,
+        PartyBranch,
+        StreetPartyCommittee,
+        StreetOffice,
+        Assessment,
+    )
+    for cls in agent_classes:
+        step = cls.__dict__["step"]
+        label = "Department.step" if cls is Handler else f"{cls.__name__}.step"
+        cls.step = timed(label, step)
+        restore.append(lambda cls=cls, step=step: setattr(cls, "step", step))
+    measure = model_module.measure
+    model_module.measure = timed("measure", measure)
+    restore.append(lambda: setattr(model_module, "measure", measure))
+    try:
+        yield spent
+    finally:
+        for undo in reversed(restore):
+            undo()
+
+
+def phases(structure: str, sides: Sequence[int], days: int, warm_up: int = 30) -> None:
+    """Where a day goes: microseconds a day in each phase of the model's day (wall time), fast
+    engine, at each side, over ``days`` days after ``warm_up`` days; "the rest" is what no
+    phase holds (Mesa's step, the day's loops, and the timers themselves, about 0.3 µs a
+    call). Phases are listed by their cost at the first side."""
+    _compile_kernels()
+    table: dict[int, dict[str, float]] = {}
+    for side in sides:
+        overrides = [f"structure={structure}", f"world.width={side}", f"world.height={side}"]
+        model = CoGovModel(load_config(*overrides))
+        model.run_for(warm_up)
+        with _timed_phases(model) as spent:
+            start = time.perf_counter()
+            model.run_for(days)
+            total = time.perf_counter() - start
+        per_day = {label: seconds / days * 1e6 for label, seconds in spent.items()}
+        per_day["the rest"] = total / days * 1e6 - sum(per_day.values())
+        per_day["the whole day"] = total / days * 1e6
+        table[side] = per_day
+    print(f"phases: {structure}, fast engine, {days} days after {warm_up}, µs a day (wall time)")
+    print(f"  {'phase':<36}" + "".join(f"{side:>10d}" for side in sides))
+    first = table[sides[0]]
+    totals = ["the rest", "the whole day"]
+    order = sorted((label for label in first if label not in totals), key=lambda x: -first[x])
+    for label in [*order, *totals]:
+        print(f"  {label:<36}" + "".join(f"{table[side][label]:10.1f}" for side in sides))
 
 
 def _reference_update_ns(side: int, seeds: Sequence[int]) -> float:
@@ -596,6 +714,7 @@ def uv_run_cost(repeats: int) -> None:
 SECTIONS = (
     "core",
     "scaling",
+    "phases",
     "model",
     "scale",
     "startup",
@@ -632,9 +751,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=int,
         nargs="+",
         default=[50, 100, 200, 400],
-        help="scaling: grid sides (49 or more: the default community is 2,400 households)",
+        help="scaling, phases: grid sides (49 or more: the default community is 2,400 households)",
     )
-    parser.add_argument("--days", type=int, default=100, help="scaling: days run")
+    parser.add_argument("--days", type=int, default=100, help="scaling, phases: days run")
     parser.add_argument("--scale-side", type=int, default=1000, help="scale: grid side")
     parser.add_argument("--runs", type=int, default=1000, help="collect: runs to store")
     parser.add_argument("--scale-worker", nargs=2, type=int, help=argparse.SUPPRESS)
@@ -648,6 +767,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             core(args.size, args.window, args.long_run, args.repeats, args.reference_mcs)
         elif section == "scaling":
             scaling(args.structure, args.sides, args.days, args.repeats)
+        elif section == "phases":
+            phases(args.structure, args.sides, args.days)
         elif section == "model":
             full_model(args.structure, 365, 10, args.repeats)
         elif section == "scale":

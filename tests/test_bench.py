@@ -1,0 +1,38 @@
+"""The benchmark's phase timers (``cogov-bench --only phases``) measure a model's day without
+changing it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents import CommunityWorkstation, PartyBranch, SocialOrganisation
+from agents.handler import Handler
+from experiments.bench import MODEL_PHASES, _timed_phases
+from tests.conftest import build, days, world
+
+
+def test_timing_the_phases_changes_no_result_and_undoes_itself():
+    """Every phase of the day is timed, the timed run is the untimed run bit for bit, and the
+    model and the agent classes are left as they were found."""
+    overrides = [
+        *world(20, communities=2, units=2),
+        *days(60, burn_in=10),
+        "structure=co_governance",
+    ]
+    plain, timed = build(*overrides), build(*overrides)
+    steps = {cls: cls.__dict__["step"] for cls in (Handler, CommunityWorkstation, PartyBranch)}
+    plain.run_for(60)
+    with _timed_phases(timed) as spent:
+        timed.run_for(60)
+    assert plain.datacollector.get_model_vars_dataframe().equals(
+        timed.datacollector.get_model_vars_dataframe()
+    )
+    np.testing.assert_equal(plain.headline(), timed.headline())
+    ran = {label for label, seconds in spent.items() if seconds > 0}
+    assert {f"{owner}.{name}" for owner, names in MODEL_PHASES.items() for name in names} <= ran
+    assert {"measure", "Department.step", "PartyBranch.step", "model.update_game_fields"} <= ran
+    for owner in MODEL_PHASES:
+        assert not set(vars(getattr(timed, owner))) & set(MODEL_PHASES[owner])
+    assert "update_game_fields" not in vars(timed)
+    assert all(cls.__dict__["step"] is step for cls, step in steps.items())
+    assert "step" in vars(SocialOrganisation)
