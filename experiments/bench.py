@@ -321,8 +321,9 @@ def _timed_phases(model: CoGovModel) -> Iterator[dict[str, float]]:
         restore.append(lambda: delattr(owner, name))
 
     for attribute, names in MODEL_PHASES.items():
-        for name in names:
-            wrap_instance(getattr(model, attribute), name, f"{attribute}.{name}")
+        owner = getattr(model, attribute, None)  # a model without institutions has fewer
+        for name in names if owner is not None else ():
+            wrap_instance(owner, name, f"{attribute}.{name}")
     wrap_instance(model, "update_game_fields", "model.update_game_fields")
     agent_classes = (
         Handler,  # the departments' step
@@ -352,7 +353,7 @@ def phases(structure: str, sides: Sequence[int], days: int, warm_up: int = 30) -
     """Where a day goes: microseconds a day in each phase of the model's day (wall time), fast
     engine, at each side, over ``days`` days after ``warm_up`` days; "the rest" is what no
     phase holds (Mesa's step, the day's loops, and the timers themselves, about 0.3 µs a
-    call). Phases are listed by their cost at the first side."""
+    call). Phases that ran are listed by their cost at the first side."""
     _compile_kernels()
     table: dict[int, dict[str, float]] = {}
     for side in sides:
@@ -371,7 +372,8 @@ def phases(structure: str, sides: Sequence[int], days: int, warm_up: int = 30) -
     print(f"  {'phase':<36}" + "".join(f"{side:>10d}" for side in sides))
     first = table[sides[0]]
     totals = ["the rest", "the whole day"]
-    order = sorted((label for label in first if label not in totals), key=lambda x: -first[x])
+    ran = [label for label in first if any(table[side][label] for side in sides)]
+    order = sorted((label for label in ran if label not in totals), key=lambda x: -first[x])
     for label in [*order, *totals]:
         print(f"  {label:<36}" + "".join(f"{table[side][label]:10.1f}" for side in sides))
 

@@ -8,7 +8,7 @@ import numpy as np
 from agents import CommunityWorkstation, PartyBranch, SocialOrganisation
 from agents.handler import Handler
 from experiments.bench import MODEL_PHASES, _timed_phases
-from tests.conftest import build, days, world
+from tests.conftest import build, days, small_game, world
 
 
 def test_timing_the_phases_changes_no_result_and_undoes_itself():
@@ -36,3 +36,11 @@ def test_timing_the_phases_changes_no_result_and_undoes_itself():
     assert "update_game_fields" not in vars(timed)
     assert all(cls.__dict__["step"] is step for cls, step in steps.items())
     assert "step" in vars(SocialOrganisation)
+
+
+def test_a_model_without_institutions_has_only_its_game_and_record_timed():
+    model = build(*small_game(10), *days(5))
+    with _timed_phases(model) as spent:
+        model.run_for(5)
+    ran = {label for label, seconds in spent.items() if seconds > 0}
+    assert ran == {"engine.co_production_round", "measure", "datacollector.collect"}
