@@ -451,18 +451,20 @@ def scale(side: int, days: int) -> None:
         subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1]
     )
     references = [before, _machine_reference()]  # the machine's speed before and after
+    at_target = side * side * days == 100_000_000  # the targets are for this size
     print(f"scale: {side * side:,} households x {days} days, fast engine, co_governance, CPU time")
     print(
         f"  build {result['build_s']:.1f} s + run {result['run_s']:.1f} s = "
-        f"{result['total_s']:.1f} s (target <= 30 s; wall {result['wall_s']:.1f} s); "
-        f"peak memory {result['peak_gib']:.2f} GiB (target <= 4 GiB)"
+        f"{result['total_s']:.1f} s ({'target <= 30 s; ' if at_target else ''}"
+        f"wall {result['wall_s']:.1f} s); peak memory {result['peak_gib']:.2f} GiB"
+        + (" (target <= 4 GiB)" if at_target else "")
     )
     print(
         "  the machine before and after: the reference kernel at "
         + " and ".join(f"{speed:,.0f}" for speed in references)
         + " updates/s"
     )
-    if side * side * days == 100_000_000:  # the target's size
+    if at_target:
         print(_in_reference_updates([result["total_s"] * speed for speed in references], 30))
 
 
