@@ -58,6 +58,7 @@ import numpy as np
 from experiments import bench_reference
 from experiments.targets import REPOSITORY
 from model import CoGovModel, load_config
+from model.errors import ConfigError
 
 TARGETS_REFERENCE_SPEED = 3.0e7
 """Updates/s of the reference kernel on the machine where the absolute targets (0.6 s, 30 s)
@@ -730,6 +731,33 @@ SECTIONS = (
 DEFAULT_SECTIONS = ("core", "scaling", "model", "scale", "startup")
 
 
+def _count(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _check_models(args: argparse.Namespace, sections: Sequence[str]) -> None:
+    """Compose the configs of the models the chosen sections build, so that a mistake in
+    --structure, --sides, --size or --scale-side stops the benchmark at once (ConfigError)."""
+    if {"scaling", "phases"} & set(sections):
+        for side in args.sides:
+            load_config(
+                f"structure={args.structure}", f"world.width={side}", f"world.height={side}"
+            )
+    if "model" in sections:
+        load_config(f"structure={args.structure}")
+    if "core" in sections:
+        load_config(f"world.width={args.size}", f"world.height={args.size}")
+    if "scale" in sections:
+        load_config(f"world.width={args.scale_side}", f"world.height={args.scale_side}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="cogov-bench", description=(__doc__ or "").partition("\n")[0]
@@ -741,13 +769,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         help=f"run only this section (repeatable); default: {', '.join(DEFAULT_SECTIONS)}",
     )
     parser.add_argument("--size", type=int, default=100, help="core: grid side (cells)")
-    parser.add_argument("--window", type=int, default=5, help="core: MCS timed for both engines")
-    parser.add_argument("--long-run", type=int, default=1000, help="core: MCS timed for fast")
+    parser.add_argument("--window", type=_count, default=5, help="core: MCS timed for both engines")
+    parser.add_argument("--long-run", type=_count, default=1000, help="core: MCS timed for fast")
     parser.add_argument(
-        "--repeats", type=int, default=5, help="core, scaling, model: repeats, best kept"
+        "--repeats", type=_count, default=5, help="core, scaling, model: repeats, best kept"
     )
     parser.add_argument(
-        "--reference-mcs", type=int, default=200, help="core: MCS timed against the reference"
+        "--reference-mcs", type=_count, default=200, help="core: MCS timed against the reference"
     )
     parser.add_argument("--structure", default="co_governance", help="scaling and model: structure")
     parser.add_argument(
@@ -757,16 +785,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=[50, 100, 200, 400],
         help="scaling, phases: grid sides (49 or more: the default community is 2,400 households)",
     )
-    parser.add_argument("--days", type=int, default=100, help="scaling, phases: days run")
+    parser.add_argument("--days", type=_count, default=100, help="scaling, phases: days run")
     parser.add_argument("--scale-side", type=int, default=1000, help="scale: grid side")
-    parser.add_argument("--runs", type=int, default=1000, help="collect: runs to store")
+    parser.add_argument("--runs", type=_count, default=1000, help="collect: runs to store")
     parser.add_argument("--scale-worker", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.scale_worker:
         print(json.dumps(scale_worker(*args.scale_worker)))
         return
-    for section in args.only or DEFAULT_SECTIONS:
+    sections = args.only or DEFAULT_SECTIONS
+    try:
+        _check_models(args, sections)
+    except ConfigError as error:
+        print(f"cogov-bench: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    for section in sections:
         if section == "core":
             core(args.size, args.window, args.long_run, args.repeats, args.reference_mcs)
         elif section == "scaling":

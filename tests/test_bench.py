@@ -4,10 +4,11 @@ changing it."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from agents import CommunityWorkstation, PartyBranch, SocialOrganisation
 from agents.handler import Handler
-from experiments.bench import MODEL_PHASES, _timed_phases
+from experiments.bench import MODEL_PHASES, _timed_phases, main
 from tests.conftest import build, days, small_game, world
 
 
@@ -44,3 +45,24 @@ def test_a_model_without_institutions_has_only_its_game_and_record_timed():
         model.run_for(5)
     ran = {label for label, seconds in spent.items() if seconds > 0}
     assert ran == {"engine.co_production_round", "measure", "datacollector.collect"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (["--only", "phases", "--structure", "nope"], "structure='nope'"),
+        (["--only", "scaling", "--sides", "50", "0"], "world.width=0"),
+        (["--only", "scale", "--scale-side", "1"], "world.width=1"),
+        (["--only", "phases", "--days", "0"], "--days"),
+        (["--only", "model", "--repeats", "x"], "--repeats"),
+    ],
+)
+def test_a_mistaken_argument_stops_the_benchmark_with_one_line(arguments, named, capsys):
+    """Before any timing starts: exit status 2 and one line naming the argument or key."""
+    with pytest.raises(SystemExit) as stopped:
+        main(arguments)
+    assert stopped.value.code == 2
+    captured = capsys.readouterr()
+    error = [line for line in captured.err.splitlines() if "error" in line]
+    assert len(error) == 1 and named in error[0]
+    assert captured.out == ""
