@@ -87,6 +87,11 @@ def _machine_reference() -> float:
     return 1e9 / _reference_update_ns(100, range(3))
 
 
+def _square_map(structure: str, side: int) -> list[str]:
+    """Overrides for ``structure`` on a ``side x side`` map."""
+    return [f"structure={structure}", f"world.width={side}", f"world.height={side}"]
+
+
 def _time_steps(overrides: Sequence[str], steps: int) -> tuple[float, float]:
     """(CPU seconds to build, CPU seconds to run ``steps`` days) of a fresh model: CPU time of
     this process, so time the machine gives to other processes does not count."""
@@ -225,8 +230,7 @@ def scaling(structure: str, sides: Sequence[int], days: int, repeats: int) -> No
     run, reference = build.copy(), build.copy()
     for repeat in range(repeats):
         for side in sides:
-            overrides = [f"structure={structure}", f"world.width={side}", f"world.height={side}"]
-            built, ran = _time_steps(overrides, days)
+            built, ran = _time_steps(_square_map(structure, side), days)
             build[side], run[side] = min(build[side], built), min(run[side], ran)
             reference[side] = min(reference[side], _reference_update_ns(side, [repeat]))
     households = [side * side for side in sides]
@@ -358,8 +362,7 @@ def phases(structure: str, sides: Sequence[int], days: int, warm_up: int = 30) -
     _compile_kernels()
     table: dict[int, dict[str, float]] = {}
     for side in sides:
-        overrides = [f"structure={structure}", f"world.width={side}", f"world.height={side}"]
-        model = CoGovModel(load_config(*overrides))
+        model = CoGovModel(load_config(*_square_map(structure, side)))
         model.run_for(warm_up)
         with _timed_phases(model) as spent:
             start = time.perf_counter()
@@ -747,9 +750,7 @@ def _check_models(args: argparse.Namespace, sections: Sequence[str]) -> None:
     --structure, --sides, --size or --scale-side stops the benchmark at once (ConfigError)."""
     if {"scaling", "phases"} & set(sections):
         for side in args.sides:
-            load_config(
-                f"structure={args.structure}", f"world.width={side}", f"world.height={side}"
-            )
+            load_config(*_square_map(args.structure, side))
     if "model" in sections:
         load_config(f"structure={args.structure}")
     if "core" in sections:
@@ -777,7 +778,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--reference-mcs", type=_count, default=200, help="core: MCS timed against the reference"
     )
-    parser.add_argument("--structure", default="co_governance", help="scaling and model: structure")
+    parser.add_argument(
+        "--structure", default="co_governance", help="scaling, phases and model: structure"
+    )
     parser.add_argument(
         "--sides",
         type=int,
