@@ -15,7 +15,8 @@ Sections (the first five run by default)
   scaling  the full model, fast engine, at 50, 100, 200 and 400 households a side for 100
            days: build and run seconds and microseconds per household-day (about constant)
   phases   where a day goes: microseconds a day in each phase of the model's day at each of
-           --sides (not run by default: `--only phases --sides 50 100`)
+           --sides, each split into a part per day and a part per household-day when
+           given two sides or more (not run by default: `--only phases --sides 50 100`)
   model    the full model, 100 x 100 x 365 days, fast engine (target <= 0.6 s, also in
            reference updates: TARGETS_REFERENCE_SPEED); agents engine on the same config for
            a few days, as days per second
@@ -254,8 +255,7 @@ def scaling(structure: str, sides: Sequence[int], days: int, repeats: int) -> No
     )
     if len(sides) < 2:
         return
-    # cost per household-day = per household-day + per day / households, fitted in µs
-    per_day, per_household = np.polyfit(1 / np.array(households), costs, 1)
+    per_day, per_household = _split_per_day(households, costs)
     marginal = [cost - per_day / n for cost, n in zip(costs, households, strict=True)]
     print(
         f"  fit: {per_day / 1e3:.3f} ms per day + {per_household:.3f} µs per household-day;"
@@ -263,6 +263,14 @@ def scaling(structure: str, sides: Sequence[int], days: int, repeats: int) -> No
         + ", ".join(f"{cost:.3f}" for cost in marginal)
         + f" µs per household-day ({max(marginal) / min(marginal):.2f}x)"
     )
+
+
+def _split_per_day(households: Sequence[int], costs: Sequence[float]) -> tuple[float, float]:
+    """Least-squares split of costs per household-day (µs) measured at several map sizes into
+    a part per day (µs) and a part per household-day (µs):
+    ``cost = per household-day + per day / households``."""
+    per_day, per_household = np.polyfit(1 / np.array(households), costs, 1)
+    return float(per_day), float(per_household)
 
 
 MODEL_PHASES = {
@@ -358,7 +366,9 @@ def phases(structure: str, sides: Sequence[int], days: int, warm_up: int = 30) -
     """Where a day goes: microseconds a day in each phase of the model's day (wall time), fast
     engine, at each side, over ``days`` days after ``warm_up`` days; "the rest" is what no
     phase holds (Mesa's step, the day's loops, and the timers themselves, about 0.3 µs a
-    call). Phases that ran are listed by their cost at the first side."""
+    call). Phases that ran are listed by their cost at the first side. With two sides or more,
+    each phase's cost is also split into a part per day and a part per household-day
+    (:func:`_split_per_day`): the part per day is what stays when the map shrinks."""
     _compile_kernels()
     table: dict[int, dict[str, float]] = {}
     for side in sides:
@@ -372,14 +382,25 @@ def phases(structure: str, sides: Sequence[int], days: int, warm_up: int = 30) -
         per_day["the rest"] = total / days * 1e6 - sum(per_day.values())
         per_day["the whole day"] = total / days * 1e6
         table[side] = per_day
+    split = len(sides) >= 2
     print(f"phases: {structure}, fast engine, {days} days after {warm_up}, µs a day (wall time)")
-    print(f"  {'phase':<36}" + "".join(f"{side:>10d}" for side in sides))
+    print(
+        f"  {'phase':<36}"
+        + "".join(f"{side:>10d}" for side in sides)
+        + ("   µs a day  ns a household-day" if split else "")
+    )
     first = table[sides[0]]
     totals = ["the rest", "the whole day"]
     ran = [label for label in first if any(table[side][label] for side in sides)]
     order = sorted((label for label in ran if label not in totals), key=lambda x: -first[x])
+    households = [side * side for side in sides]
     for label in [*order, *totals]:
-        print(f"  {label:<36}" + "".join(f"{table[side][label]:10.1f}" for side in sides))
+        line = f"  {label:<36}" + "".join(f"{table[side][label]:10.1f}" for side in sides)
+        if split:
+            costs = [table[side][label] / n for side, n in zip(sides, households, strict=True)]
+            per_day, per_household = _split_per_day(households, costs)
+            line += f" {per_day:10.1f} {per_household * 1e3:19.1f}"
+        print(line)
 
 
 def _reference_update_ns(side: int, seeds: Sequence[int]) -> float:
@@ -786,7 +807,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=int,
         nargs="+",
         default=[50, 100, 200, 400],
-        help="scaling, phases: grid sides (49 or more: the default community is 2,400 households)",
+        help="scaling, phases: grid sides (below 49 the map is one default community of up to"
+        " 2,400 households)",
     )
     parser.add_argument("--days", type=_count, default=100, help="scaling, phases: days run")
     parser.add_argument("--scale-side", type=int, default=1000, help="scale: grid side")

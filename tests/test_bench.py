@@ -8,7 +8,7 @@ import pytest
 
 from agents import CommunityWorkstation, PartyBranch, SocialOrganisation
 from agents.handler import Handler
-from experiments.bench import MODEL_PHASES, _timed_phases, main
+from experiments.bench import MODEL_PHASES, _split_per_day, _timed_phases, main
 from tests.conftest import build, days, small_game, world
 
 
@@ -66,3 +66,22 @@ def test_a_mistaken_argument_stops_the_benchmark_with_one_line(arguments, named,
     error = [line for line in captured.err.splitlines() if "error" in line]
     assert len(error) == 1 and named in error[0]
     assert captured.out == ""
+
+
+def test_the_split_recovers_a_part_per_day_and_a_part_per_household_day():
+    households = [2_500, 10_000, 40_000, 160_000]
+    costs = [0.2 + 450.0 / n for n in households]  # µs per household-day
+    per_day, per_household = _split_per_day(households, costs)
+    assert per_day == pytest.approx(450.0) and per_household == pytest.approx(0.2)
+
+
+def test_phases_split_each_phase_only_when_given_two_sides_or_more(capsys):
+    main(["--only", "phases", "--sides", "12", "--days", "2"])
+    assert "µs a day  ns a household-day" not in capsys.readouterr().out
+    main(["--only", "phases", "--sides", "12", "16", "--days", "2"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].endswith("µs a day  ns a household-day")
+    whole = lines[-1].split()
+    at_12, at_16, per_day, per_household = map(float, whole[-4:])
+    for households, cost in ((144, at_12), (256, at_16)):  # a line through two sizes
+        assert per_day + per_household / 1e3 * households == pytest.approx(cost, abs=0.2)
