@@ -57,6 +57,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments import bench_reference
+from experiments.environment import bytecode_missing
 from experiments.targets import REPOSITORY
 from model import CoGovModel, load_config
 from model.errors import ConfigError
@@ -677,7 +678,7 @@ def startup(repeats: int = 5) -> None:
     print(f"startup: best of {repeats} fresh processes")
     if missing:
         print(f"  cogov's own bytecode: {missing} modules had none; written first, as Python does")
-    if not _packages_have_bytecode():
+    if bytecode_missing():
         print(
             "  the installed packages have no bytecode and this environment writes none "
             "(PYTHONDONTWRITEBYTECODE): every process compiles them again, so both times "
@@ -703,14 +704,6 @@ def _compile_project_bytecode() -> int:
     for package in packages:
         compileall.compile_dir(package, quiet=1)
     return missing
-
-
-def _packages_have_bytecode() -> bool:
-    """Whether Mesa's modules have bytecode, or this environment would write it."""
-    import mesa
-
-    cache = Path(mesa.__file__).parent / "__pycache__"
-    return any(cache.glob("*.pyc")) or not os.environ.get("PYTHONDONTWRITEBYTECODE")
 
 
 def _best_wall_seconds(commands: dict[str, list[str]], repeats: int, cwd: Path) -> dict:

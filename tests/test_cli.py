@@ -120,3 +120,39 @@ def test_help_and_config_errors_load_neither_mesa_numba_nor_duckdb(args, tmp_cwd
     loaded = _modules_loaded(*args)
     assert "omegaconf" in loaded  # the importtime report was read
     assert not loaded & {"mesa", "numba", "duckdb"}
+
+
+def test_bytecode_is_missing_when_python_may_not_write_it_and_mesa_has_none(monkeypatch, tmp_path):
+    from experiments.environment import bytecode_missing
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # Python writes it as it goes
+    assert not bytecode_missing()
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    absent, present = tmp_path / "absent.pyc", tmp_path / "present.pyc"
+    present.touch()
+    monkeypatch.setattr("importlib.util.cache_from_source", lambda _: str(absent))
+    assert bytecode_missing()
+    monkeypatch.setattr("importlib.util.cache_from_source", lambda _: str(present))
+    assert not bytecode_missing()
+
+
+@pytest.mark.parametrize("missing", [True, False])
+def test_a_run_notes_once_when_every_start_compiles_the_packages(
+    missing, monkeypatch, capsys, tmp_cwd
+):
+    """The note comes after the checks (a refused command stays one line) and before the
+    run; it names the command that stops it."""
+    monkeypatch.setattr(cli, "bytecode_missing", lambda: missing)
+    tiny = ["world.width=10", "world.height=10", "world.community_households=100"]
+    run = ["structure=sanshe", *tiny, "world.grid_unit_households=50", "steps=1"]
+    monkeypatch.setattr(sys, "argv", ["cogov", *run, "metrics.burn_in=0"])
+    cli.main()
+    notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
+    assert notes == (["cogov: note: " + cli.BYTECODE_NOTE] if missing else [])
+    assert "uv sync --compile-bytecode" in cli.BYTECODE_NOTE
+
+
+def test_a_refused_command_gives_no_note(monkeypatch, cogov_fails, tmp_cwd):
+    monkeypatch.setattr(cli, "bytecode_missing", lambda: True)
+    code, lines = cogov_fails("world.widht=5")
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("cogov: error: ")
