@@ -74,3 +74,30 @@ def test_every_module_and_name_in_the_section_map_exists(odd_text):
             except AttributeError:
                 wrong.append(f"{section}: {module} has no {name}")
     assert not wrong, "the section map in docs/ODD.md is out of date:\n" + "\n".join(wrong)
+
+
+def test_the_readme_python_examples_run_as_a_script(tmp_path):
+    """The Python blocks of the README's "In Python or a notebook", in order, as one script
+    file run by a fresh interpreter: what a user who copies them gets, Mesa's ``batch_run``
+    with its ``spawn`` workers included (which import the script again)."""
+    import os
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.partition("### In Python or a notebook\n")[2].partition("\n## ")[0]
+    blocks = re.findall(r"^```python\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)
+    assert len(blocks) == 2 and "batch_run" in blocks[1]
+    script = tmp_path / "examples.py"
+    # under the block's own guard: a spawned worker that reached it would fail to start
+    script.write_text("\n".join(blocks) + "    print('results', len(results))\n")
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == "results 6"
