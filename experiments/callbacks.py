@@ -26,9 +26,10 @@ class CollectSweep(Callback):
             print(f"cogov: the sweep ran but was not stored: {error}")
             log.error("collect failed: %s", error)
             return
-        print(
-            f"stored {report.added} runs ({report.skipped} already stored) in {config.results.db}"
-        )
+        stored = f"stored {report.added} runs in {config.results.db}"
+        if report.skipped:  # the runs did run; identical ones had been stored before
+            stored += f"; {report.skipped} identical runs (same config and seed) were there already"
+        print(stored)
 
 
 class WorkersExitWithCogov(Callback):

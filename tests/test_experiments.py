@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -257,11 +258,17 @@ def _cli(cwd, *args):
 def test_hydra_sweep_is_collected_into_the_database(tmp_path):
     result = _cli(tmp_path, "-m", "seed=0,1", *TINY)
     assert result.returncode == 0, result.stderr
-    assert "stored 2 runs" in result.stdout
-    with connect(tmp_path / "results" / "cogov.duckdb") as con:
+    db = Path("results") / "cogov.duckdb"
+    assert f"stored 2 runs in {db}\n" in result.stdout
+    with connect(tmp_path / db) as con:
         sweeps = con.execute("SELECT DISTINCT sweep FROM runs").fetchall()
     (sweep_dir,) = (tmp_path / "outputs" / "sweeps").glob("*/*")
     assert sweeps == [(sweep_dir.name,)]
+    again = _cli(tmp_path, "-m", "seed=0,1", *TINY)  # runs again, stores nothing new
+    assert (
+        f"stored 0 runs in {db}; 2 identical runs (same config and seed) were there already"
+        in again.stdout
+    )
 
 
 def test_two_sweeps_started_together_get_their_own_directories(tmp_path):
