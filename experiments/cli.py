@@ -25,7 +25,7 @@ from hydra._internal.utils import get_args_parser  # Hydra's own parser (hydra-c
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from experiments.environment import BYTECODE_NOTE, bytecode_missing
+from experiments.environment import BYTECODE_NOTE, KERNELS_NOTE, bytecode_missing, kernels_uncached
 from experiments.overrides import check_overrides
 from model.config import (
     CONFIG_DIR,
@@ -176,7 +176,7 @@ def run_once(overrides: list[str]) -> Any:
             from experiments.sweep import check_experiment
 
             check_experiment(cfg, overrides)
-        _note_missing_bytecode()
+        _note_slow_start()
         callbacks = Callbacks(cfg)
         callbacks.on_run_start(config=cfg, config_name="config")
         result = run_job(
@@ -203,11 +203,13 @@ def _check_outputs(cfg: DictConfig, sweep: bool) -> None:
         require_font(cfg.lang)
 
 
-def _note_missing_bytecode() -> None:
+def _note_slow_start() -> None:
     """Once the command is checked and about to run: say so when every start compiles the
-    installed packages again, and how to stop it."""
+    installed packages again (and how to stop it), or when this run compiles the kernels."""
     if bytecode_missing():
         print(f"cogov: note: {BYTECODE_NOTE}", file=sys.stderr)
+    if kernels_uncached():
+        print(f"cogov: note: {KERNELS_NOTE}", file=sys.stderr)
 
 
 MAIN_JOB = "experiment=compare_structures"
@@ -266,7 +268,7 @@ def main() -> None:
             run_once(args.overrides)
         else:
             _check_outputs(check_overrides(args.overrides), sweep=True)
-            _note_missing_bytecode()
+            _note_slow_start()
             app()
         # Everything is written and closed. Spare a single run the interpreter's last garbage
         # collections, which walk every object Mesa, numba and pandas made (0.4 s, more than a

@@ -136,23 +136,34 @@ def test_bytecode_is_missing_when_python_may_not_write_it_and_mesa_has_none(monk
     assert not bytecode_missing()
 
 
-@pytest.mark.parametrize("missing", [True, False])
-def test_a_run_notes_once_when_every_start_compiles_the_packages(
-    missing, monkeypatch, capsys, tmp_cwd
-):
-    """The note comes after the checks (a refused command stays one line) and before the
-    run; it names the command that stops it."""
+def test_uncached_kernels_are_found_where_numba_caches_them(monkeypatch, tmp_path):
+    from experiments.environment import kernels_uncached
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert kernels_uncached()
+    (tmp_path / "work" / "model").mkdir(parents=True)
+    (tmp_path / "work" / "model" / "kernels.co_production_round-10.py312.nbi").touch()
+    assert not kernels_uncached()
+
+
+@pytest.mark.parametrize(("missing", "uncached"), [(True, False), (False, True), (False, False)])
+def test_a_run_notes_once_why_it_starts_slowly(missing, uncached, monkeypatch, capsys, tmp_cwd):
+    """Each note comes after the checks (a refused command stays one line) and before the
+    run; the bytecode note names the command that stops it."""
     monkeypatch.setattr(cli, "bytecode_missing", lambda: missing)
+    monkeypatch.setattr(cli, "kernels_uncached", lambda: uncached)
     tiny = ["world.width=10", "world.height=10", "world.community_households=100"]
     run = ["structure=sanshe", *tiny, "world.grid_unit_households=50", "steps=1"]
     monkeypatch.setattr(sys, "argv", ["cogov", *run, "metrics.burn_in=0"])
     cli.main()
     notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
-    assert notes == (["cogov: note: " + cli.BYTECODE_NOTE] if missing else [])
+    expected = [(cli.BYTECODE_NOTE, missing), (cli.KERNELS_NOTE, uncached)]
+    assert notes == ["cogov: note: " + note for note, shown in expected if shown]
     assert "uv sync --compile-bytecode" in cli.BYTECODE_NOTE
 
 
 def test_a_refused_command_gives_no_note(monkeypatch, cogov_fails, tmp_cwd):
     monkeypatch.setattr(cli, "bytecode_missing", lambda: True)
+    monkeypatch.setattr(cli, "kernels_uncached", lambda: True)
     code, lines = cogov_fails("world.widht=5")
     assert code == 2 and len(lines) == 1 and lines[0].startswith("cogov: error: ")
