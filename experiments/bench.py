@@ -57,7 +57,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments import bench_reference
-from experiments.environment import bytecode_missing
+from experiments.environment import BYTECODE_NOTE, bytecode_missing
 from experiments.targets import REPOSITORY
 from model import CoGovModel, load_config
 from model.errors import ConfigError
@@ -678,12 +678,8 @@ def startup(repeats: int = 5) -> None:
     print(f"startup: best of {repeats} fresh processes")
     if missing:
         print(f"  cogov's own bytecode: {missing} modules had none; written first, as Python does")
-    if bytecode_missing():
-        print(
-            "  the installed packages have no bytecode and this environment writes none "
-            "(PYTHONDONTWRITEBYTECODE): every process compiles them again, so both times "
-            "are several seconds too long; run `uv sync --compile-bytecode` first"
-        )
+    if bytecode_missing():  # both times below are then several seconds too long
+        print(f"  note: {BYTECODE_NOTE}")
     for name, seconds in best.items():
         print(f"  {name:<20} {seconds:5.2f} s")
     ratio = best["cogov, 10x10, 1 day"] / best["import mesa, numba"]
