@@ -402,7 +402,13 @@ def _execute(specs: list[RunSpec], runs_dir: Path, workers: int) -> Iterator[Pat
 def run_experiment(
     cfg: DictConfig, extra_overrides: Iterable[str] = (), progress: bool = True
 ) -> list[RunSpec]:
-    """Run what is missing of ``cfg.experiment`` and store it; return the full plan."""
+    """Run what is missing of ``cfg.experiment`` and store it; return the full plan.
+
+    Each run is composed afresh from the experiment's overrides, ``extra_overrides`` (the
+    model keys every run gets, such as ``world.width=50``, as ``cogov`` passes its command
+    line) and its structure, point and seed: model keys set only in ``cfg`` do not reach the
+    runs, e.g. ``run_experiment(load_config("experiment=devolution"), ["world.width=50",
+    "world.height=50"])``."""
     from tqdm import tqdm
 
     from experiments.store import claim_runs, collect, completed_runs

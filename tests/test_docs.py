@@ -101,3 +101,43 @@ def test_the_readme_python_examples_run_as_a_script(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines()[-1] == "results 6"
+
+
+def test_the_readme_results_store_examples_run_on_a_store(tmp_cwd):
+    """The README's queries of ``results/cogov.duckdb`` (its SQL, its pandas and its DuckDB
+    relations blocks), run in the folder where a user ran two small experiments, return the
+    structures and the backlog curves those experiments stored."""
+    import contextlib
+    import io
+
+    import duckdb
+
+    from experiments.sweep import run_experiment
+
+    two = ["experiment.structures=[grid,sanshe]", "experiment.workers=1", "experiment.seeds=1"]
+    tiny = [*world(16, communities=4), *days(12)]  # the model keys every run gets, as in cogov
+    run_experiment(load_config("experiment=compare_structures", *two), tiny, progress=False)
+    early = [*tiny, "shock.start=3"]  # the epidemic within the twelve days
+    run_experiment(load_config("experiment=shock_response", *two), early, progress=False)
+    assert (tmp_cwd / "results" / "cogov.duckdb").is_file()
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.partition("### The results store\n")[2].partition("\n## ")[0]
+    (sql,) = re.findall(r"^```sql\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)
+    frame, relations = re.findall(r"^```python\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)
+    with duckdb.connect("results/cogov.duckdb", read_only=True) as con:
+        assert sorted(row[0] for row in con.execute(sql).fetchall()) == ["grid", "sanshe"]
+        sizes = 'SELECT DISTINCT "param.world.width", steps FROM runs'
+        assert con.execute(sizes).fetchall() == [(16, 12)]
+
+    *statements, last = frame.strip().splitlines()
+    scope: dict = {}
+    exec("\n".join(statements), scope)  # the README's own example
+    means = eval(last, scope)  # its last line: an expression a notebook would show
+    assert sorted(means.index) == ["grid", "sanshe"]
+    assert list(means.columns) == ["problem_resolution_rate", "cost_per_problem_solved"]
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(relations, {})
+    assert "backlog" in printed.getvalue() and "grid" in printed.getvalue()

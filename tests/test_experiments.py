@@ -26,6 +26,8 @@ TINY = [*world(16, communities=4), *days(12)]
 
 
 def tiny_experiment(tmp_path, name: str = "compare_structures", *overrides: str):
+    """The experiment's config with its results in ``tmp_path``; its runs are tiny when
+    planned or run with ``TINY`` as the command line's model keys, as ``cogov`` passes them."""
     return load_config(
         f"experiment={name}",
         *TINY,
@@ -111,7 +113,7 @@ def test_unknown_grid_key_is_a_one_line_error():
 
 def test_experiment_runs_once_and_skips_stored_runs(tmp_path, monkeypatch):
     cfg = tiny_experiment(tmp_path, "compare_structures", "experiment.structures=[grid,sanshe]")
-    specs = run_experiment(cfg, progress=False)
+    specs = run_experiment(cfg, TINY, progress=False)
     with connect(cfg.results.db) as con:
         assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 4
     executed = []
@@ -119,7 +121,7 @@ def test_experiment_runs_once_and_skips_stored_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(
         sweep, "_execute", lambda todo, *rest: executed.extend(todo) or real_execute(todo, *rest)
     )
-    again = run_experiment(cfg, progress=False)
+    again = run_experiment(cfg, TINY, progress=False)
     assert [s.run_id for s in again] == [s.run_id for s in specs]
     with connect(cfg.results.db) as con:
         assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 4
@@ -220,7 +222,7 @@ def test_morris_screening_stores_elementary_effects(tmp_path):
         "experiment.samples=2",
         "experiment.seeds=1",
     )
-    specs = run_experiment(cfg, progress=False)
+    specs = run_experiment(cfg, TINY, progress=False)
     table = indices(cfg, specs)
     store_indices(cfg, table)
     assert set(table["index"]) == {"mu_star", "sigma"}
@@ -354,7 +356,7 @@ def test_workers_are_capped_at_the_runs_and_the_cores(tmp_path, monkeypatch, cap
         (64, "4 to run on 4 workers (one per run)"),
     ]:
         monkeypatch.setattr(sweep, "available_cores", lambda cores=cores: cores)
-        run_experiment(cfg, progress=False)
+        run_experiment(cfg, TINY, progress=False)
         assert shown in capsys.readouterr().out
     assert used == [2, 4]
 
@@ -363,13 +365,13 @@ def test_an_experiment_labels_its_runs_that_were_collected_by_hand(tmp_path):
     from experiments.store import collect
 
     cfg = tiny_experiment(tmp_path, "compare_structures", "experiment.structures=[grid,sanshe]")
-    run_experiment(cfg, progress=False)
+    run_experiment(cfg, TINY, progress=False)
     by_hand = tmp_path / "by-hand.duckdb"
     collect(tmp_path / "runs", by_hand)
     with connect(by_hand) as con:
         assert con.execute("SELECT count(*) FROM runs WHERE experiment IS NULL").fetchone() == (4,)
     cfg.results.db = str(by_hand)
-    run_experiment(cfg, progress=False)
+    run_experiment(cfg, TINY, progress=False)
     query = "SELECT count(*) FROM runs WHERE experiment = 'compare_structures'"
     with connect(by_hand) as con:
         assert con.execute(query).fetchone() == (4,)
