@@ -203,7 +203,9 @@ def history_path(cfg: DictConfig, settings: str) -> Path:
 
 def run_calibration(cfg: DictConfig, extra_overrides: Sequence[str] = ()) -> pd.DataFrame:
     """Run (or continue) the calibration; store it; return the accepted particles of every
-    generation (columns generation, epsilon, particle, weight, distance and one per key)."""
+    generation (columns generation, epsilon, particle, weight, distance and one per key).
+    Every particle starts from :func:`base_config`: the model keys it gets are those of
+    ``extra_overrides`` (as ``cogov`` passes its command line), not those set only in ``cfg``."""
     experiment = cfg.experiment
     targets = calibration_targets(_targets_path(experiment))
     if not targets:

@@ -40,6 +40,8 @@ TINY = [
 
 
 def tiny_calibration(tmp_path: Path, *extra: str):
+    """The calibration's config with its outputs in ``tmp_path``; its particles are tiny when
+    run with ``TINY`` as the command line's model keys, as ``cogov`` passes them."""
     return load_config(
         "experiment=calibrate",
         *TINY,
@@ -131,7 +133,7 @@ def stored_generations(db: Path) -> list[int]:
 
 def test_a_small_calibration_fills_table_calibration(tmp_path, capsys, caplog):
     cfg = tiny_calibration(tmp_path, "experiment.workers=1")
-    particles = run_calibration(cfg)
+    particles = run_calibration(cfg, TINY)
     printed = capsys.readouterr()
     assert "generation 2/2: epsilon" in printed.out and "acceptance" in printed.out
     assert "ABC" not in printed.err
@@ -161,7 +163,7 @@ def test_a_small_calibration_fills_table_calibration(tmp_path, capsys, caplog):
 def test_a_calibration_on_a_local_dask_cluster(tmp_path):
     cfg = tiny_calibration(tmp_path, "experiment.sampler=dask", "experiment.generations=1")
     before = set(multiprocessing.active_children())
-    particles = run_calibration(cfg)
+    particles = run_calibration(cfg, TINY)
     assert len(particles) == 8
     # the local cluster's worker processes end with the calibration, not at interpreter exit
     assert set(multiprocessing.active_children()) <= before
