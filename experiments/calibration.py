@@ -206,12 +206,15 @@ def run_calibration(cfg: DictConfig, extra_overrides: Sequence[str] = ()) -> pd.
     generation (columns generation, epsilon, particle, weight, distance and one per key).
     Every particle starts from :func:`base_config`: the model keys it gets are those of
     ``extra_overrides`` (as ``cogov`` passes its command line), not those set only in ``cfg``."""
+    from experiments.sweep import check_model_keys_reach_runs
+
     experiment = cfg.experiment
     targets = calibration_targets(_targets_path(experiment))
     if not targets:
         raise ConfigError("experiment.targets", "the targets file has no calibrate entries")
     found = priors(experiment)
     base = base_config(cfg, list(extra_overrides))
+    check_model_keys_reach_runs(cfg, base, fixed=["engine"])
     settings = settings_hash(cfg, base, targets)
     db = history_path(cfg, settings)
     experiment.calibration = calibration_name(experiment, settings)

@@ -30,6 +30,7 @@ from experiments.records import SUMMARY, run_id_of
 from experiments.workers import available_cores
 from model.config import (
     CONFIG_DIR,
+    KEYS,
     KeyRole,
     as_override,
     config_hash,
@@ -142,6 +143,9 @@ def command_line_overrides() -> list[str]:
     return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
 
 
+MODEL_KEYS = frozenset(key for key in KEYS if key_role(key) is KeyRole.model)
+"""The keys that say what is simulated (``world.width``, ``steps``, ...): every run's own."""
+
 MAX_RUNS = 10_000
 """Most runs one experiment may plan (each planned run holds its config, about 0.1 MB)."""
 
@@ -216,6 +220,41 @@ def check_experiment(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> No
                 f"experiment.outputs: {', '.join(unknown)} is not a metric that runs of "
                 f"structure {structure} record; expected some of: {', '.join(sorted(recorded))}",
             )
+    check_model_keys_reach_runs(cfg, load_config(*base, f"structure={structures[0]}"))
+
+
+def check_model_keys_reach_runs(
+    cfg: DictConfig, run: DictConfig, fixed: Iterable[str] = ()
+) -> None:
+    """Refuse a model key that ``cfg`` sets (unlike the experiment's own config) but that a run
+    of it, ``run``, does not get: each run is composed afresh from the experiment's overrides
+    and the command line's model keys (``extra_overrides``), so in Python a key set only in
+    ``cfg`` (``load_config("experiment=...", "world.width=50")``) would be silently lost. Keys
+    the experiment varies from point to point, and the ``fixed`` ones it sets for every run, are
+    not compared."""
+    experiment = cfg.experiment
+    varied = {
+        key
+        for name in ("grid", "levers", "priors")
+        if (keys := OmegaConf.select(experiment, name, default=None)) is not None
+        for key in keys
+    }
+    own = load_config(
+        f"experiment={experiment.name}", f"structure={cfg.structure.name}", memory=False
+    )
+    lost = [
+        as_override(key, chosen)
+        for key in sorted(MODEL_KEYS - varied - set(fixed))
+        if (chosen := OmegaConf.select(cfg, key)) != OmegaConf.select(own, key)
+        and OmegaConf.select(run, key) != chosen
+    ]
+    if lost:
+        raise ConfigError(
+            lost[0].partition("=")[0],
+            f"{', '.join(lost)}: set in the experiment's config but not given to its runs, "
+            f"which get only the model keys passed alongside it: extra_overrides={lost}, as "
+            "cogov passes its command line",
+        )
 
 
 def planned_runs(cfg: DictConfig) -> int:

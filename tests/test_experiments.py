@@ -79,11 +79,11 @@ def test_each_run_keeps_its_own_config_and_plans_are_kept_only_inside_plans_kept
     make = sweep._plan
     monkeypatch.setattr(sweep, "_plan", lambda c, o: made.append(o) or make(c, o))
     with sweep.plans_kept():
-        first = plan(cfg)
-        assert plan(cfg) is first  # the same config and overrides: planned once
-        other = plan(cfg, ["residents.synergy=4.4"])
-    after = plan(cfg)
-    assert made == [(), ("residents.synergy=4.4",), ()]
+        first = plan(cfg, TINY)
+        assert plan(cfg, TINY) is first  # the same config and overrides: planned once
+        other = plan(cfg, [*TINY, "residents.synergy=4.4"])
+    after = plan(cfg, TINY)
+    assert made == [tuple(TINY), (*TINY, "residents.synergy=4.4"), tuple(TINY)]
     assert [s.run_id for s in after] == [s.run_id for s in first]
     assert {s.config_hash for s in other}.isdisjoint({s.config_hash for s in first})
     configs = [s.config for s in first]
@@ -338,6 +338,22 @@ def test_bad_experiment_input_is_one_line_and_writes_nothing(args, message, cogo
     assert code == 2
     assert len(lines) == 1 and message in lines[0]
     assert not any(tmp_cwd.iterdir())
+
+
+def test_a_model_key_set_only_in_the_config_is_refused_not_lost(tmp_path):
+    """In Python, the runs get the model keys passed as ``extra_overrides`` (the command line's
+    in cogov); one set only in the composed config would be lost, so it is refused by name."""
+    cfg = tiny_experiment(tmp_path, "compare_structures", "experiment.structures=[grid,sanshe]")
+    with pytest.raises(ConfigError) as refused:
+        plan(cfg)
+    assert refused.value.key == "metrics.burn_in" and "\n" not in str(refused.value)
+    assert str(refused.value).startswith(", ".join(sorted(TINY)) + ": set in the experiment")
+    assert {s.config.world.width for s in plan(cfg, TINY)} == {16}
+    # a key the experiment's own config sets, or one the runs get from the command line, is fine
+    shock = tiny_experiment(tmp_path, "shock_response", "experiment.structures=[grid]")
+    assert plan(shock, TINY)[0].config.shock.start != shock.shock.start  # an epidemic's
+    varied = tiny_experiment(tmp_path, "devolution", "government.devolution.authority=0.9")
+    assert plan(varied, TINY)  # the experiment sets authority at each point
 
 
 def test_workers_are_capped_at_the_runs_and_the_cores(tmp_path, monkeypatch, capsys):

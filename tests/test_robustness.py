@@ -85,7 +85,7 @@ def test_lhs_design_runs_every_structure_with_the_same_seeds_at_every_point():
     cfg = load_config(
         "experiment=robustness", *SMALL, "experiment.samples=5", "experiment.calibration=null"
     )
-    specs = plan(cfg)
+    specs = plan(cfg, SMALL)
     structures = cfg.experiment.structures
     assert len(specs) == 5 * len(structures)
     by_point = pd.DataFrame(
