@@ -131,6 +131,14 @@ def stored_generations(db: Path) -> list[int]:
     return [row[0] for row in rows]
 
 
+def test_a_model_key_set_only_in_the_config_stops_the_calibration_before_it_starts(tmp_path):
+    with pytest.raises(ConfigError) as refused:
+        run_calibration(tiny_calibration(tmp_path))  # TINY's model keys not passed to particles
+    assert refused.value.key == "metrics.burn_in" and "\n" not in str(refused.value)
+    assert "world.width=20" in str(refused.value)
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
 def test_a_small_calibration_fills_table_calibration(tmp_path, capsys, caplog):
     cfg = tiny_calibration(tmp_path, "experiment.workers=1")
     particles = run_calibration(cfg, TINY)
