@@ -211,8 +211,9 @@ def check_experiment(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> No
     if not outputs:
         raise ConfigError("experiment.outputs", "experiment.outputs is empty; name a metric")
     base = _base_overrides(experiment, extra_overrides)
-    for structure in structures:
-        recorded = _recorded_metrics(load_config(*base, f"structure={structure}"))
+    runs = {structure: load_config(*base, f"structure={structure}") for structure in structures}
+    for structure, run in runs.items():
+        recorded = _recorded_metrics(run)
         unknown = [name for name in outputs if name not in recorded]
         if unknown:
             raise ConfigError(
@@ -220,7 +221,7 @@ def check_experiment(cfg: DictConfig, extra_overrides: Iterable[str] = ()) -> No
                 f"experiment.outputs: {', '.join(unknown)} is not a metric that runs of "
                 f"structure {structure} record; expected some of: {', '.join(sorted(recorded))}",
             )
-    check_model_keys_reach_runs(cfg, load_config(*base, f"structure={structures[0]}"))
+    check_model_keys_reach_runs(cfg, runs[structures[0]])
 
 
 def check_model_keys_reach_runs(
