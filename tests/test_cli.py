@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -167,3 +168,29 @@ def test_a_refused_command_gives_no_note(monkeypatch, cogov_fails, tmp_cwd):
     monkeypatch.setattr(cli, "kernels_uncached", lambda: True)
     code, lines = cogov_fails("world.widht=5")
     assert code == 2 and len(lines) == 1 and lines[0].startswith("cogov: error: ")
+
+
+def test_the_collector_rests_while_cogov_starts_and_is_back_for_the_run(
+    monkeypatch, capsys, cogov_fails, tmp_cwd
+):
+    """No garbage collection while the command loads and composes (:func:`experiments.cli._started`); on
+    again once the model runs, and after the command whichever way it ended."""
+    from experiments import run
+
+    seen: dict[str, bool] = {}
+    check, simulate = cli.validate, run.simulate
+    monkeypatch.setattr(
+        cli, "validate", lambda cfg: seen.update(composed=gc.isenabled()) or check(cfg)
+    )
+    monkeypatch.setattr(
+        run, "simulate", lambda cfg: seen.update(runs=gc.isenabled()) or simulate(cfg)
+    )
+    tiny = ["world.width=10", "world.height=10", "world.community_households=100"]
+    tiny += ["world.grid_unit_households=50", "steps=1", "metrics.burn_in=0"]
+    monkeypatch.setattr(sys, "argv", ["cogov", "structure=sanshe", *tiny])
+    cli.main()
+    assert seen == {"composed": False, "runs": True} and gc.isenabled()
+    monkeypatch.setattr(sys, "argv", ["cogov", "--help"])
+    cli.main()
+    assert gc.isenabled()
+    assert cogov_fails("world.widht=5")[0] == 2 and gc.isenabled()
