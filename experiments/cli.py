@@ -155,13 +155,13 @@ app = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base
 
 
 def _started() -> None:
-    """The command's code is loaded: collect garbage as usual from here on. :func:`main`
-    collects nothing until then: a run's start-up makes ~250,000 objects that live until
-    exit (and ~1.5 MB of garbage), and the collector's passes over them cost ~0.3 s, more
-    than a small run. What start-up made is kept out of every later collection
-    (``gc.freeze``), unless DuckDB is loaded: its bindings would report frozen objects as
-    leaks at exit. Only the first call does anything (a sweep runs many tasks in one
-    process)."""
+    """The command's code is loaded: collect garbage as usual from here on. A single run or
+    experiment (:func:`main`) collects nothing until then: its start-up makes ~250,000
+    objects that live until exit (and ~1.5 MB of garbage), and the collector's passes over
+    them cost ~0.3 s, more than a small run. What start-up made is kept out of every later
+    collection (``gc.freeze``), unless DuckDB is loaded: its bindings would report frozen
+    objects as leaks at exit. A sweep collects throughout (its launcher may run the tasks in
+    other processes while this one composes every job's config): nothing to do then."""
     if gc.isenabled():
         return
     if "duckdb" not in sys.modules:
@@ -272,7 +272,6 @@ def main() -> None:
     # A local Ray reuses this environment; Ray's uv hook would insist on the project folder.
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     warnings.filterwarnings("ignore", message=SCHEMA_MATCHING)
-    gc.disable()  # until the command's code is loaded (:func:`_started`)
     try:
         if args.help:  # every key from the schema, without Hydra's help
             from experiments.usage import help_text
@@ -283,6 +282,7 @@ def main() -> None:
         if _wants_info(args):
             app()
         elif not args.multirun:
+            gc.disable()  # until the command's code is loaded (:func:`_started`)
             run_once(args.overrides)
         else:
             _check_outputs(check_overrides(args.overrides), sweep=True)
@@ -305,7 +305,7 @@ def main() -> None:
         print(f"cogov: error: {user_error}", file=sys.stderr)
         sys.exit(2)
     finally:
-        gc.enable()  # when it stopped before its task (help, info, an error)
+        gc.enable()  # when a run stopped before its task (an error)
 
 
 if __name__ == "__main__":

@@ -173,8 +173,8 @@ def test_a_refused_command_gives_no_note(monkeypatch, cogov_fails, tmp_cwd):
 def test_the_collector_rests_while_cogov_starts_and_is_back_for_the_run(
     monkeypatch, capsys, cogov_fails, tmp_cwd
 ):
-    """No garbage collection while the command loads and composes (:func:`experiments.cli._started`); on
-    again once the model runs, and after the command whichever way it ended."""
+    """No garbage collection while a run loads and composes (:func:`experiments.cli._started`);
+    on again once the model runs, and after a refused command; on throughout a sweep."""
     from experiments import run
 
     seen: dict[str, bool] = {}
@@ -190,7 +190,9 @@ def test_the_collector_rests_while_cogov_starts_and_is_back_for_the_run(
     monkeypatch.setattr(sys, "argv", ["cogov", "structure=sanshe", *tiny])
     cli.main()
     assert seen == {"composed": False, "runs": True} and gc.isenabled()
-    monkeypatch.setattr(sys, "argv", ["cogov", "--help"])
-    cli.main()
-    assert gc.isenabled()
     assert cogov_fails("world.widht=5")[0] == 2 and gc.isenabled()
+    launched = []  # a sweep collects throughout: its launcher may run the tasks elsewhere
+    monkeypatch.setattr(cli, "app", lambda: launched.append(gc.isenabled()))
+    monkeypatch.setattr(sys, "argv", ["cogov", "-m", "seed=0,1", *tiny])
+    cli.main()
+    assert launched == [True]
