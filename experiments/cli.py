@@ -154,18 +154,24 @@ app = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base
 """Hydra's own entry point, for sweeps (-m) and what Hydra prints (--cfg, --info, ...)."""
 
 
+def _freeze() -> None:
+    """Keep every object made so far out of later garbage collections (``gc.freeze``; frozen
+    objects are still freed at exit, only their cycles are not searched). Not once DuckDB is
+    loaded: its bindings would report the unsearched objects as leaks at exit."""
+    if "duckdb" not in sys.modules:
+        gc.freeze()
+
+
 def _started() -> None:
     """The command's code is loaded: collect garbage as usual from here on. A single run or
     experiment (:func:`main`) collects nothing until then: its start-up makes ~250,000
     objects that live until exit (and ~1.5 MB of garbage), and the collector's passes over
-    them cost ~0.3 s, more than a small run. What start-up made is kept out of every later
-    collection (``gc.freeze``), unless DuckDB is loaded: its bindings would report frozen
-    objects as leaks at exit. A sweep collects throughout (its launcher may run the tasks in
-    other processes while this one composes every job's config): nothing to do then."""
+    them cost ~0.3 s, more than a small run; they are frozen (:func:`_freeze`). A sweep
+    collects throughout (its launcher may run the tasks in other processes while this one
+    composes every job's config): nothing to do then."""
     if gc.isenabled():
         return
-    if "duckdb" not in sys.modules:
-        gc.freeze()
+    _freeze()
     gc.enable()
 
 
@@ -290,11 +296,8 @@ def main() -> None:
             app()
         # Everything is written and closed. Spare a single run the interpreter's last garbage
         # collections, which walk every object Mesa, numba and pandas made (0.4 s, more than a
-        # small run): frozen objects are still freed at exit, only their cycles are not
-        # searched. Not after DuckDB was loaded: its bindings would report the unsearched
-        # objects as leaks.
-        if "duckdb" not in sys.modules:
-            gc.freeze()
+        # small run).
+        _freeze()
     except BrokenPipeError:  # the reader stopped early (cogov --help | head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)

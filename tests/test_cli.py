@@ -13,6 +13,12 @@ from experiments import cli
 from model.config import CONFIG_DIR
 from model.schema import iter_params
 
+TINY_RUN = [
+    *("world.width=10", "world.height=10", "world.community_households=100"),
+    *("world.grid_unit_households=50", "steps=1", "metrics.burn_in=0"),
+]
+"""A one-day run on 10 x 10 households (with a structure=...)."""
+
 
 @pytest.mark.parametrize(
     "args,expected",
@@ -153,9 +159,7 @@ def test_a_run_notes_once_why_it_starts_slowly(missing, uncached, monkeypatch, c
     run; the bytecode note names the command that stops it."""
     monkeypatch.setattr(cli, "bytecode_missing", lambda: missing)
     monkeypatch.setattr(cli, "kernels_uncached", lambda: uncached)
-    tiny = ["world.width=10", "world.height=10", "world.community_households=100"]
-    run = ["structure=sanshe", *tiny, "world.grid_unit_households=50", "steps=1"]
-    monkeypatch.setattr(sys, "argv", ["cogov", *run, "metrics.burn_in=0"])
+    monkeypatch.setattr(sys, "argv", ["cogov", "structure=sanshe", *TINY_RUN])
     cli.main()
     notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
     expected = [(cli.BYTECODE_NOTE, missing), (cli.KERNELS_NOTE, uncached)]
@@ -185,14 +189,12 @@ def test_the_collector_rests_while_cogov_starts_and_is_back_for_the_run(
     monkeypatch.setattr(
         run, "simulate", lambda cfg: seen.update(runs=gc.isenabled()) or simulate(cfg)
     )
-    tiny = ["world.width=10", "world.height=10", "world.community_households=100"]
-    tiny += ["world.grid_unit_households=50", "steps=1", "metrics.burn_in=0"]
-    monkeypatch.setattr(sys, "argv", ["cogov", "structure=sanshe", *tiny])
+    monkeypatch.setattr(sys, "argv", ["cogov", "structure=sanshe", *TINY_RUN])
     cli.main()
     assert seen == {"composed": False, "runs": True} and gc.isenabled()
     assert cogov_fails("world.widht=5")[0] == 2 and gc.isenabled()
     launched = []  # a sweep collects throughout: its launcher may run the tasks elsewhere
     monkeypatch.setattr(cli, "app", lambda: launched.append(gc.isenabled()))
-    monkeypatch.setattr(sys, "argv", ["cogov", "-m", "seed=0,1", *tiny])
+    monkeypatch.setattr(sys, "argv", ["cogov", "-m", "seed=0,1", *TINY_RUN])
     cli.main()
     assert launched == [True]
