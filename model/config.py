@@ -186,8 +186,10 @@ def validate(cfg: DictConfig, *, memory: bool = True, values: dict[str, Any] | N
         check_memory(cfg)
 
 
+@functools.cache
 def register_schema() -> None:
-    """Store the schema in Hydra's ConfigStore at the root (so it is not a group option)."""
+    """Store the schema in Hydra's ConfigStore at the root (so it is not a group option);
+    once per process, as storing it builds the whole schema again (some 40 ms)."""
     from hydra.core.config_store import ConfigStore
 
     ConfigStore.instance().store(name=SCHEMA_NAME, node=CogovConfig)
