@@ -23,7 +23,7 @@ from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
 from model.errors import ConfigError, one_of, unknown_key, user_errors
 from model.memory import check_memory
-from model.schema import BOOLEAN, CogovConfig, Rule, iter_params
+from model.schema import BOOLEAN, FREE_FORM, CogovConfig, Rule, iter_params
 
 if TYPE_CHECKING:
     from hydra.core.override_parser.types import Override
@@ -77,8 +77,6 @@ BOOLEAN_KEYS = frozenset(key for key, f in PARAMS if f.metadata["rule"] is BOOLE
 
 GROUP_PATHS = frozenset(key.rsplit(".", n)[0] for key in KEYS for n in range(1, key.count(".") + 1))
 """Every node above a parameter, as a dotted key (``world``, ``issues.complex``, ...)."""
-FREE_FORM = ("experiment.grid", "experiment.levers", "experiment.priors")
-"""Free-form maps of config keys, checked by the sweep."""
 
 
 def _leaf_keys(values: dict[str, Any], prefix: str = "") -> Iterator[str]:

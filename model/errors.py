@@ -40,10 +40,10 @@ def one_of(options: list[str] | tuple[str, ...]) -> str:
 
 def unknown_key(full_key: str) -> ConfigError:
     """A key that is not in the schema: name the keys that exist beside it."""
-    from model.schema import CogovConfig
+    from model.schema import CogovConfig, ExperimentConfig
 
     parent, _, leaf = full_key.rpartition(".")
-    schema = OmegaConf.structured(CogovConfig)
+    schema = OmegaConf.structured(CogovConfig(experiment=ExperimentConfig()))  # its keys too
     node = OmegaConf.select(schema, parent) if parent else schema
     if node is None and parent:
         return unknown_key(parent)
@@ -54,6 +54,23 @@ def unknown_key(full_key: str) -> ConfigError:
     guess = difflib.get_close_matches(leaf, keys, n=1)
     hint = f"; did you mean {parent + '.' if parent else ''}{guess[0]}?" if guess else ""
     return ConfigError(full_key, f"unknown key {full_key}{hint} ({where}: {', '.join(keys)})")
+
+
+def _unknown_key_or_map_entry(full_key: str) -> ConfigError:
+    """:func:`unknown_key`, unless ``full_key`` is inside a free-form map of config keys: Hydra
+    can change the values of the keys a preset gives such a map but not add keys to it, and it
+    reads ``experiment.grid.world.width`` as nested maps."""
+    from model.schema import FREE_FORM
+
+    for name in FREE_FORM:
+        if full_key.startswith(f"{name}."):
+            return ConfigError(
+                name,
+                f"{name} takes only the keys its preset gives it on the command line, as "
+                f"{name}={{KEY: VALUES}}; add a key in the experiment's preset, "
+                "configs/experiment/NAME.yaml",
+            )
+    return unknown_key(full_key)
 
 
 _TYPE_WORDS = {"Integer": "an integer", "Float": "a number", "Boolean": "true or false"}
@@ -92,7 +109,7 @@ def explain(error: BaseException) -> ConfigError | None:
         if isinstance(cause, ValidationError):
             return _bad_type(cause, override.group(1) if override else None)
         if isinstance(cause, OmegaConfBaseException) and getattr(cause, "full_key", None):
-            return unknown_key(str(cause.full_key))
+            return _unknown_key_or_map_entry(str(cause.full_key))
         if override:
             return unknown_key(override.group(1).partition("=")[0])
         return ConfigError("config", first_line)

@@ -104,6 +104,11 @@ OPTIONAL_POSITIVE_INT = or_null(REPLICATES)
 OPTIONAL_NON_NEGATIVE = or_null(NON_NEGATIVE)
 
 
+FREE_FORM = ("experiment.grid", "experiment.levers", "experiment.priors")
+"""Free-form maps whose keys are config keys (``{government.fix_quality: [0.2, 1.0]}``), set in
+an experiment's preset and checked by the sweep."""
+
+
 def param(rule: Rule, doc: str) -> Any:
     """Declare a parameter: its allowed range and a description with units.
 
@@ -422,8 +427,8 @@ class ExperimentConfig:
     min_epsilon: float | None = optional(
         OPTIONAL_NON_NEGATIVE, "abc: stop once the acceptance threshold is this small"
     )
-    priors: dict[str, list[Any]] | None = optional(
-        or_null(MAPPING), "abc: uniform prior [low, high] per key (discrete for an integer key)"
+    priors: dict[str, list[Any]] = param(
+        MAPPING, "abc: uniform prior [low, high] per key (discrete for an integer key)"
     )
     targets: str | None = optional(
         or_null(PATH), "abc, posterior: targets file (data/targets/*.yaml)"
