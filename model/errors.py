@@ -56,24 +56,33 @@ def unknown_key(full_key: str) -> ConfigError:
     return ConfigError(full_key, f"unknown key {full_key}{hint} ({where}: {', '.join(keys)})")
 
 
-def _unknown_key_or_map_entry(full_key: str) -> ConfigError:
-    """:func:`unknown_key`, unless ``full_key`` is inside a free-form map of config keys: Hydra
-    can change the values of the keys a preset gives such a map but not add keys to it, and it
-    reads ``experiment.grid.world.width`` as nested maps."""
+def _map_entry(key: str) -> ConfigError | None:
+    """The one line for an override of ``key`` inside a free-form map of config keys, which
+    Hydra reads as nested maps (``experiment.grid.world.width``) and, without ``++``, cannot
+    give a key its preset did not; ``None`` for any other key."""
     from model.schema import FREE_FORM
 
     for name in FREE_FORM:
-        if full_key.startswith(f"{name}."):
+        if key.lstrip("+~").startswith(f"{name}."):
             return ConfigError(
                 name,
-                f"{name} takes only the keys its preset gives it on the command line, as "
-                f"{name}={{KEY: VALUES}}; add a key in the experiment's preset, "
-                "configs/experiment/NAME.yaml",
+                f"{name} is a map of config keys: change its keys' values with "
+                f"{name}={{KEY: VALUES}}, add a key with ++{name}={{KEY: VALUES}}",
             )
-    return unknown_key(full_key)
+    return None
 
 
 _TYPE_WORDS = {"Integer": "an integer", "Float": "a number", "Boolean": "true or false"}
+
+
+def _rule(key: str, otherwise: str) -> str:
+    """What the schema allows for ``key``, or ``otherwise`` for a key it does not have."""
+    from model.schema import FREE_FORM, iter_params
+
+    if any(key.startswith(f"{name}.") for name in FREE_FORM):
+        return "a list of values, [low, high] for a range"
+    rules = {name: f.metadata["rule"].describe for name, f in iter_params()}
+    return rules.get(key, otherwise)
 
 
 def _bad_type(error: ValidationError, override: str | None) -> ConfigError:
@@ -85,7 +94,7 @@ def _bad_type(error: ValidationError, override: str | None) -> ConfigError:
         allowed = one_of([v.strip() for v in enum_values.group(1).split(",")])
     else:
         wanted = re.search(r"converted to (\w+)", text)
-        allowed = _TYPE_WORDS.get(wanted.group(1), wanted.group(1)) if wanted else text
+        allowed = _TYPE_WORDS.get(wanted.group(1), wanted.group(1)) if wanted else _rule(key, text)
         if "valid bool" in text:
             allowed = _TYPE_WORDS["Boolean"]
     return ConfigError.bad_value(key, value, allowed)
@@ -106,10 +115,13 @@ def explain(error: BaseException) -> ConfigError | None:
         cause = error.__cause__
         first_line = str(error).splitlines()[0] if str(error) else ""
         override = re.search(r"(?:override|merging override) '?([^'\s]+)'?", first_line)
+        key = str(getattr(cause, "full_key", "") or "")
+        if override and (entry := _map_entry(override.group(1).partition("=")[0])):
+            return entry
         if isinstance(cause, ValidationError):
             return _bad_type(cause, override.group(1) if override else None)
-        if isinstance(cause, OmegaConfBaseException) and getattr(cause, "full_key", None):
-            return _unknown_key_or_map_entry(str(cause.full_key))
+        if isinstance(cause, OmegaConfBaseException) and key:
+            return _map_entry(key) or unknown_key(key)
         if override:
             return unknown_key(override.group(1).partition("=")[0])
         return ConfigError("config", first_line)

@@ -128,27 +128,34 @@ def test_experiment_keys_without_an_experiment_say_how_to_choose_one():
 @pytest.mark.parametrize(
     "overrides",
     [
-        ["experiment=sensitivity", "experiment.priors={a: 1}"],  # a null map once: a traceback
+        ["experiment=sensitivity", "experiment.priors={a: [1, 2]}"],  # a null map: a traceback
         ["experiment=calibrate", "experiment.priors={residents.noise: [0.1, 0.5]}"],
         ["experiment=calibrate", "experiment.priors.government.fix_quality=[0.1,0.5]"],
+        ["experiment=calibrate", "+experiment.priors.residents.noise=[0.1,0.5]"],
         ["experiment=compare_structures", "experiment.grid={world.width: [10, 20]}"],
     ],
 )
-def test_a_key_new_to_a_map_of_config_keys_is_refused_naming_the_map(overrides):
-    """Hydra changes the values of the keys a preset gives the map but cannot add keys (and
-    reads a dotted key inside it as nested maps): one line naming the map, not a traceback."""
-    the_map = ".".join(overrides[1].partition("=")[0].split(".")[:2])
-    with pytest.raises(ConfigError, match=r"takes only the keys its preset gives it") as error:
+def test_a_map_of_config_keys_says_how_it_takes_a_key(overrides):
+    """Hydra changes the values of the keys a preset gives the map, adds keys only with ``++``
+    and reads a dotted key inside it as nested maps: one line naming the map, not a
+    traceback."""
+    the_map = ".".join(overrides[1].lstrip("+").partition("=")[0].split(".")[:2])
+    with pytest.raises(ConfigError, match=rf"add a key with \+\+{the_map}=") as error:
         load_config(*overrides)
     assert error.value.key == the_map
     assert "\n" not in str(error.value)
 
 
-def test_a_map_of_config_keys_takes_new_values_for_its_keys():
+def test_a_map_of_config_keys_takes_new_values_and_new_keys():
     cfg = load_config(
-        "experiment=calibrate", "experiment.priors={government.fix_quality: [0.1, 0.5]}"
+        "experiment=calibrate",
+        "experiment.priors={government.fix_quality: [0.1, 0.5]}",
+        "++experiment.priors={residents.noise: [0.1, 0.5]}",
     )
     assert list(cfg.experiment.priors["government.fix_quality"]) == [0.1, 0.5]
+    assert list(cfg.experiment.priors["residents.noise"]) == [0.1, 0.5]
+    with pytest.raises(ConfigError, match=r"experiment\.priors\.a=.*expected a list of values"):
+        load_config("experiment=sensitivity", "++experiment.priors={a: 1}")
 
 
 def test_an_unknown_experiment_key_lists_the_experiments_keys():
