@@ -13,6 +13,9 @@ from model import CoGovModel, load_config
 settings.register_profile(
     "cogov", deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow]
 )
+# CI (.ci/run) tries the same examples on every run, so that a red CI names the commit that
+# broke something; a developer's runs draw new examples each time and find what is latent.
+settings.register_profile("ci", settings.get_profile("cogov"), derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "cogov"))
 
 
