@@ -114,16 +114,21 @@ def explain(error: BaseException) -> ConfigError | None:
     if isinstance(error, ConfigCompositionException):
         cause = error.__cause__
         first_line = str(error).splitlines()[0] if str(error) else ""
-        override = re.search(r"(?:override|merging override) '?([^'\s]+)'?", first_line)
+        found = re.search(r"override '([^']+)'|merging override (.+)$", first_line)
+        override = (found.group(1) or found.group(2)) if found else None
         key = str(getattr(cause, "full_key", "") or "")
-        if override and (entry := _map_entry(override.group(1).partition("=")[0])):
+        if override and (entry := _map_entry(override.partition("=")[0])):
             return entry
         if isinstance(cause, ValidationError):
-            return _bad_type(cause, override.group(1) if override else None)
+            return _bad_type(cause, override)
         if isinstance(cause, OmegaConfBaseException) and key:
-            return _map_entry(key) or unknown_key(key)
+            if (entry := _map_entry(key)) is not None:
+                return entry
+            if (allowed := _rule(key, "")) and override and "=" in override:
+                return ConfigError.bad_value(key, override.partition("=")[2], allowed)
+            return unknown_key(key)
         if override:
-            return unknown_key(override.group(1).partition("=")[0])
+            return unknown_key(override.partition("=")[0])
         return ConfigError("config", first_line)
     if isinstance(error, ValidationError) and getattr(error, "full_key", None):
         return _bad_type(error, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -156,6 +157,23 @@ def test_a_map_of_config_keys_takes_new_values_and_new_keys():
     assert list(cfg.experiment.priors["residents.noise"]) == [0.1, 0.5]
     with pytest.raises(ConfigError, match=r"experiment\.priors\.a=.*expected a list of values"):
         load_config("experiment=sensitivity", "++experiment.priors={a: 1}")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "allowed"),
+    [
+        (["experiment=scenario_discovery", "experiment.questions={a: 1}"], "a list of maps"),
+        (["experiment=compare_structures", "experiment.structures={a: 1}"], "a list of text"),
+        (["experiment=compare_structures", "experiment.grid=[1,2]"], "a map from keys to lists"),
+    ],
+)
+def test_a_known_key_given_the_wrong_shape_says_what_it_takes(overrides, allowed):
+    """A map where a list belongs (or the reverse) is a bad value of a key that exists, not an
+    unknown key."""
+    key = overrides[1].partition("=")[0]
+    with pytest.raises(ConfigError, match=rf"^{re.escape(key)}=.* expected {allowed}") as error:
+        load_config(*overrides)
+    assert error.value.key == key
 
 
 def test_an_unknown_experiment_key_lists_the_experiments_keys():
