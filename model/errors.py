@@ -56,20 +56,26 @@ def unknown_key(full_key: str) -> ConfigError:
     return ConfigError(full_key, f"unknown key {full_key}{hint} ({where}: {', '.join(keys)})")
 
 
+def _free_form_map(key: str) -> str | None:
+    """The free-form map of config keys (``experiment.grid``, ...) that ``key`` (an override's
+    key, ``+`` or ``~`` included) lies inside, if any."""
+    from model.schema import FREE_FORM
+
+    return next((name for name in FREE_FORM if key.lstrip("+~").startswith(f"{name}.")), None)
+
+
 def _map_entry(key: str) -> ConfigError | None:
     """The one line for an override of ``key`` inside a free-form map of config keys, which
     Hydra reads as nested maps (``experiment.grid.world.width``) and, without ``++``, cannot
     give a key its preset did not; ``None`` for any other key."""
-    from model.schema import FREE_FORM
-
-    for name in FREE_FORM:
-        if key.lstrip("+~").startswith(f"{name}."):
-            return ConfigError(
-                name,
-                f"{name} is a map of config keys: change its keys' values with "
-                f"{name}={{KEY: VALUES}}, add a key with ++{name}={{KEY: VALUES}}",
-            )
-    return None
+    name = _free_form_map(key)
+    if name is None:
+        return None
+    return ConfigError(
+        name,
+        f"{name} is a map of config keys: change its keys' values with "
+        f"{name}={{KEY: VALUES}}, add a key with ++{name}={{KEY: VALUES}}",
+    )
 
 
 _TYPE_WORDS = {"Integer": "an integer", "Float": "a number", "Boolean": "true or false"}
@@ -77,12 +83,11 @@ _TYPE_WORDS = {"Integer": "an integer", "Float": "a number", "Boolean": "true or
 
 def _rule(key: str, otherwise: str) -> str:
     """What the schema allows for ``key``, or ``otherwise`` for a key it does not have."""
-    from model.schema import FREE_FORM, iter_params
+    from model.config import PARAMS
 
-    if any(key.startswith(f"{name}.") for name in FREE_FORM):
+    if _free_form_map(key):
         return "a list of values, [low, high] for a range"
-    rules = {name: f.metadata["rule"].describe for name, f in iter_params()}
-    return rules.get(key, otherwise)
+    return next((f.metadata["rule"].describe for name, f in PARAMS if name == key), otherwise)
 
 
 def _bad_type(error: ValidationError, override: str | None) -> ConfigError:
